@@ -1,0 +1,100 @@
+/** Environment, read and validated once per container. */
+import { TABLES, type TableKey } from './store/schema';
+
+export interface IssuerConfig {
+  /** Expected `iss` claim. */
+  readonly issuer: string;
+  /** JWKS URL of the issuer (fetched once per container and cached by jose). */
+  readonly jwksUrl: string;
+  /** Subject prefix: subjects are `<prefix>:<claim value>`. */
+  readonly prefix: string;
+  /** Claim that names the subject. @default 'sub' */
+  readonly claim?: string;
+  /** Expected `aud` claim, when set. */
+  readonly audience?: string;
+}
+
+export interface BasicUser {
+  readonly username: string;
+  readonly password: string;
+  readonly subject: string;
+}
+
+export interface Config {
+  readonly tables: Readonly<Record<TableKey, string>>;
+  readonly dynamodbEndpoint?: string;
+  readonly managementEndpoint?: string;
+  readonly timeoutQueueUrl?: string;
+  readonly issuers: readonly IssuerConfig[];
+  readonly basicUsers: readonly BasicUser[];
+  readonly maxMessageBytes: number;
+  readonly maxHttpTimeoutMs: number;
+  readonly maxWsTimeoutMs: number;
+  readonly cacheTtlMs: number;
+  readonly connectionTtlSeconds: number;
+  readonly fanoutConcurrency: number;
+}
+
+function int(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`Environment variable ${name} must be a non-negative integer, got '${raw}'.`);
+  return value;
+}
+
+function parseIssuers(raw: string | undefined): IssuerConfig[] {
+  if (!raw) return [];
+  const parsed: unknown = JSON.parse(raw);
+  if (!Array.isArray(parsed)) throw new Error('AUTH_ISSUERS must be a JSON array.');
+  return parsed.map((i: Partial<IssuerConfig>, n) => {
+    if (typeof i.issuer !== 'string' || typeof i.jwksUrl !== 'string' || typeof i.prefix !== 'string') {
+      throw new Error(`AUTH_ISSUERS[${n}] needs 'issuer', 'jwksUrl' and 'prefix' strings.`);
+    }
+    return i as IssuerConfig;
+  });
+}
+
+/** `user:password[:subject]` pairs separated by commas; the subject defaults to `nginx:<user>` as in Ditto. */
+export function parseBasicUsers(raw: string | undefined): BasicUser[] {
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((entry) => {
+      const [username, password, ...subject] = entry.split(':');
+      if (!username || password === undefined) throw new Error(`DEV_BASIC_USERS entry '${entry}' must be 'user:password[:subject]'.`);
+      return { username, password, subject: subject.length > 0 ? subject.join(':') : `nginx:${username}` };
+    });
+}
+
+let cached: Config | undefined;
+
+export function getConfig(): Config {
+  if (cached) return cached;
+  const env = process.env;
+  const tables = Object.fromEntries(
+    Object.entries(TABLES).map(([key, t]) => [key, env[t.envName] ?? `ditto-${key}`]),
+  ) as Record<TableKey, string>;
+  cached = {
+    tables,
+    ...(env.DYNAMODB_ENDPOINT ? { dynamodbEndpoint: env.DYNAMODB_ENDPOINT } : {}),
+    ...(env.MANAGEMENT_ENDPOINT ? { managementEndpoint: env.MANAGEMENT_ENDPOINT } : {}),
+    ...(env.TIMEOUT_QUEUE_URL ? { timeoutQueueUrl: env.TIMEOUT_QUEUE_URL } : {}),
+    issuers: parseIssuers(env.AUTH_ISSUERS),
+    basicUsers: parseBasicUsers(env.DEV_BASIC_USERS),
+    maxMessageBytes: int('MAX_MESSAGE_BYTES', 128 * 1024),
+    maxHttpTimeoutMs: int('MAX_HTTP_TIMEOUT_MS', 29_000),
+    maxWsTimeoutMs: int('MAX_WS_TIMEOUT_MS', 900_000),
+    cacheTtlMs: int('CACHE_TTL_MS', 2_000),
+    connectionTtlSeconds: int('CONNECTION_TTL_SECONDS', 2 * 3600 + 300),
+    fanoutConcurrency: Math.max(1, int('FANOUT_CONCURRENCY', 64)),
+  };
+  return cached;
+}
+
+/** For tests and the local runtime, which set the environment after modules load. */
+export function resetConfig(): void {
+  cached = undefined;
+}

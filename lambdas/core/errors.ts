@@ -1,0 +1,320 @@
+/**
+ * Typed errors with Ditto's error vocabulary. Every failure a client can see is a DittoError;
+ * `to-ditto-error.ts` is the only place that turns errors into HTTP responses or envelopes.
+ */
+export interface DittoErrorBody {
+  readonly status: number;
+  readonly error: string;
+  readonly message: string;
+  readonly description?: string;
+}
+
+export class DittoError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    message: string,
+    readonly description?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'DittoError';
+  }
+
+  toJson(): DittoErrorBody {
+    return {
+      status: this.status,
+      error: this.error,
+      message: this.message,
+      ...(this.description !== undefined ? { description: this.description } : {}),
+    };
+  }
+}
+
+export class AuthenticationFailedError extends DittoError {
+  constructor(description = 'Provide a valid JWT as Bearer token (or HTTP Basic credentials where enabled).') {
+    super(401, 'gateway:authentication.failed', 'Unauthorized: the request could not be authenticated.', description);
+    this.name = 'AuthenticationFailedError';
+  }
+}
+
+export class ThingIdInvalidError extends DittoError {
+  constructor(id: string) {
+    super(
+      400,
+      'things:id.invalid',
+      `Thing ID '${truncate(id)}' is not valid!`,
+      "It must conform to the namespaced entity ID notation (see Ditto documentation): '<namespace>:<name>', at most 256 characters.",
+    );
+    this.name = 'ThingIdInvalidError';
+  }
+}
+
+export class PolicyIdInvalidError extends DittoError {
+  constructor(id: string) {
+    super(
+      400,
+      'policies:id.invalid',
+      `Policy ID '${truncate(id)}' is not valid!`,
+      "It must conform to the namespaced entity ID notation (see Ditto documentation): '<namespace>:<name>', at most 256 characters.",
+    );
+    this.name = 'PolicyIdInvalidError';
+  }
+}
+
+export class ThingNotFoundError extends DittoError {
+  constructor(id: string) {
+    super(
+      404,
+      'things:thing.notfound',
+      `The Thing with ID '${id}' could not be found or requester had insufficient permissions to access it.`,
+      'Check if the ID of your requested Thing was correct and you have sufficient permissions.',
+    );
+    this.name = 'ThingNotFoundError';
+  }
+}
+
+export class ThingNotModifiableError extends DittoError {
+  constructor(id: string) {
+    super(
+      403,
+      'things:thing.notmodifiable',
+      `The Thing with ID '${id}' could not be modified as the requester had insufficient permissions to modify it.`,
+      'Check if the ID of your requested Thing was correct and you have sufficient permissions.',
+    );
+    this.name = 'ThingNotModifiableError';
+  }
+}
+
+export class ThingConflictError extends DittoError {
+  constructor(id: string) {
+    super(
+      412,
+      'things:precondition.failed',
+      `The Thing with ID '${id}' was modified concurrently.`,
+      'Read the Thing again and retry your change.',
+    );
+    this.name = 'ThingConflictError';
+  }
+}
+
+export class PolicyNotFoundError extends DittoError {
+  constructor(id: string) {
+    super(
+      404,
+      'policies:policy.notfound',
+      `The Policy with ID '${id}' could not be found or requester had insufficient permissions to access it.`,
+      'Check if the ID of your requested Policy was correct and you have sufficient permissions.',
+    );
+    this.name = 'PolicyNotFoundError';
+  }
+}
+
+export class PolicyNotModifiableError extends DittoError {
+  constructor(id: string) {
+    super(
+      403,
+      'policies:policy.notmodifiable',
+      `The Policy with ID '${id}' could not be modified as the requester had insufficient permissions to modify it.`,
+      'Check if the ID of your requested Policy was correct and you have sufficient permissions.',
+    );
+    this.name = 'PolicyNotModifiableError';
+  }
+}
+
+export class PolicyModificationInvalidError extends DittoError {
+  constructor(id: string) {
+    super(
+      403,
+      'policies:policy.modificationinvalid',
+      `The Policy with ID '${id}' could not be modified as the resulting Policy would be invalid.`,
+      "There must always be at least one Policy subject with permission 'WRITE' on resource 'policy:/'.",
+    );
+    this.name = 'PolicyModificationInvalidError';
+  }
+}
+
+export class PolicyConflictError extends DittoError {
+  constructor(id: string) {
+    super(
+      412,
+      'policies:precondition.failed',
+      `The Policy with ID '${id}' was modified concurrently.`,
+      'Read the Policy again and retry your change.',
+    );
+    this.name = 'PolicyConflictError';
+  }
+}
+
+export class PolicyInvalidError extends DittoError {
+  constructor(description: string) {
+    super(400, 'policies:policy.invalid', 'The Policy is not valid.', description);
+    this.name = 'PolicyInvalidError';
+  }
+}
+
+export class JsonInvalidError extends DittoError {
+  constructor(description: string) {
+    super(400, 'json.invalid', 'Failed to parse JSON.', description);
+    this.name = 'JsonInvalidError';
+  }
+}
+
+export class ThingInvalidError extends DittoError {
+  constructor(description: string) {
+    super(400, 'things:thing.invalid', 'The Thing is not valid.', description);
+    this.name = 'ThingInvalidError';
+  }
+}
+
+export class MessageFormatInvalidError extends DittoError {
+  constructor(description: string) {
+    super(400, 'messages:messageformat.invalid', 'The message is not valid.', description);
+    this.name = 'MessageFormatInvalidError';
+  }
+}
+
+export class SubjectInvalidError extends DittoError {
+  constructor(subject: string) {
+    super(
+      400,
+      'messages:subject.invalid',
+      `The message subject '${truncate(subject)}' is not valid.`,
+      "A message subject must not be empty and must not be '/' alone.",
+    );
+    this.name = 'SubjectInvalidError';
+  }
+}
+
+export class SendNotAllowedError extends DittoError {
+  constructor(thingId: string) {
+    super(
+      403,
+      'messages:send.notallowed',
+      `You are not allowed to send messages for the Thing with id '${thingId}'!`,
+      'Check whether the policy of the Thing grants you WRITE on the message resource.',
+    );
+    this.name = 'SendNotAllowedError';
+  }
+}
+
+export class PayloadTooLargeError extends DittoError {
+  constructor(size: number, max: number) {
+    super(
+      413,
+      'messages:payload.toolarge',
+      `The size of '${size}' bytes exceeds the maximal allowed message size of '${max}' bytes.`,
+      'Reduce the size of the message payload.',
+    );
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+export class TimeoutInvalidError extends DittoError {
+  constructor(value: string) {
+    super(
+      400,
+      'timeout.invalid',
+      `The timeout '${truncate(value)}' is not valid.`,
+      "Use a non-negative number of seconds, or a duration such as '250ms', '2s' or '1m'.",
+    );
+    this.name = 'TimeoutInvalidError';
+  }
+}
+
+export class RequestTimeoutError extends DittoError {
+  constructor(timeoutMs: number, correlationId?: string) {
+    super(
+      408,
+      'acknowledgement:request.timeout',
+      `The request ran into a timeout after ${timeoutMs}ms` +
+        (correlationId !== undefined ? ` (correlation-id '${correlationId}').` : '.'),
+      'No response was received in time. Check that the recipient is connected and answers, or raise the timeout.',
+    );
+    this.name = 'RequestTimeoutError';
+  }
+}
+
+export class RqlInvalidError extends DittoError {
+  constructor(description: string) {
+    super(400, 'rql.expression.invalid', 'The RQL filter expression is not valid.', description);
+    this.name = 'RqlInvalidError';
+  }
+}
+
+export class NamespacesInvalidError extends DittoError {
+  constructor(description: string) {
+    super(400, 'messages:namespaces.invalid', 'The namespaces option is not valid.', description);
+    this.name = 'NamespacesInvalidError';
+  }
+}
+
+export class NotImplementedError extends DittoError {
+  constructor(what: string) {
+    super(
+      501,
+      'gateway:method.notimplemented',
+      `'${truncate(what)}' is not supported by this service.`,
+      'This service routes live messages only: twin events, live commands/events, policy announcements and search are not available.',
+    );
+    this.name = 'NotImplementedError';
+  }
+}
+
+export class ResourceNotFoundError extends DittoError {
+  constructor(what: string) {
+    super(404, 'gateway:resource.notfound', `The requested resource '${truncate(what)}' could not be found.`, 'Check the URL and the HTTP method.');
+    this.name = 'ResourceNotFoundError';
+  }
+}
+
+export class MethodNotAllowedError extends DittoError {
+  constructor(method: string, path: string) {
+    super(405, 'gateway:method.notallowed', `The method '${method}' is not allowed on '${truncate(path)}'.`, 'Check the HTTP method.');
+    this.name = 'MethodNotAllowedError';
+  }
+}
+
+export class HeaderInvalidError extends DittoError {
+  constructor(name: string, description: string) {
+    super(400, 'header.invalid', `The value of the header '${truncate(name)}' is not valid.`, description);
+    this.name = 'HeaderInvalidError';
+  }
+}
+
+export class TooManyHeadersError extends DittoError {
+  constructor(description: string) {
+    super(431, 'gateway:headers.toolarge', 'The headers of the request are too large.', description);
+    this.name = 'TooManyHeadersError';
+  }
+}
+
+export class CorrelationConflictError extends DittoError {
+  constructor(correlationId: string) {
+    super(
+      409,
+      'messages:correlation.conflict',
+      `A message with correlation-id '${truncate(correlationId)}' is already waiting for a response for this Thing.`,
+      'Use a unique correlation-id per message.',
+    );
+    this.name = 'CorrelationConflictError';
+  }
+}
+
+export class ServiceUnavailableError extends DittoError {
+  constructor(description = 'A backing service is temporarily unavailable. Retry shortly.', options?: ErrorOptions) {
+    super(503, 'gateway:service.unavailable', 'The service is temporarily unavailable.', description, options);
+    this.name = 'ServiceUnavailableError';
+  }
+}
+
+export class InternalError extends DittoError {
+  constructor() {
+    super(500, 'gateway:internalerror', 'An unexpected error occurred.', 'The error was logged. Retry, and report it if it persists.');
+    this.name = 'InternalError';
+  }
+}
+
+export function truncate(value: string, max = 100): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}

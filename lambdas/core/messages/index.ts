@@ -1,0 +1,3 @@
+export * from './message';
+export * from './recipients';
+export * from './rql';

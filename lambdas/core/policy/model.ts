@@ -1,0 +1,104 @@
+/** Ditto v2 policy model and its validation. */
+import { PolicyInvalidError } from '../errors';
+
+export const PERMISSIONS = ['READ', 'WRITE', 'EXECUTE'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export interface PolicySubject {
+  readonly type: string;
+}
+
+export interface ResourcePermissions {
+  readonly grant: readonly Permission[];
+  readonly revoke: readonly Permission[];
+}
+
+export interface PolicyEntry {
+  readonly subjects: Readonly<Record<string, PolicySubject>>;
+  readonly resources: Readonly<Record<string, ResourcePermissions>>;
+}
+
+export interface Policy {
+  readonly policyId: string;
+  readonly entries: Readonly<Record<string, PolicyEntry>>;
+}
+
+const MAX_ENTRIES = 500;
+const MAX_KEY_LENGTH = 1024;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parsePermissions(value: unknown, where: string): Permission[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new PolicyInvalidError(`${where} must be an array of permissions.`);
+  return value.map((p) => {
+    if (typeof p !== 'string' || !(PERMISSIONS as readonly string[]).includes(p)) {
+      throw new PolicyInvalidError(`${where} holds the unknown permission ${JSON.stringify(p)}; use ${PERMISSIONS.join(', ')}.`);
+    }
+    return p as Permission;
+  });
+}
+
+function checkKey(key: string, what: string): void {
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH || /[\x00-\x1F]/.test(key)) {
+    throw new PolicyInvalidError(`The ${what} '${key.slice(0, 100)}' is not valid: it must be 1 to ${MAX_KEY_LENGTH} characters without control characters.`);
+  }
+}
+
+function parseEntry(label: string, value: unknown): PolicyEntry {
+  checkKey(label, 'entry label');
+  if (!isObject(value)) throw new PolicyInvalidError(`The entry '${label}' must be a JSON object.`);
+  if (!isObject(value.subjects)) throw new PolicyInvalidError(`The entry '${label}' needs a 'subjects' object.`);
+  if (!isObject(value.resources)) throw new PolicyInvalidError(`The entry '${label}' needs a 'resources' object.`);
+  const subjects: Record<string, PolicySubject> = {};
+  for (const [id, subject] of Object.entries(value.subjects)) {
+    checkKey(id, 'subject id');
+    if (!isObject(subject)) throw new PolicyInvalidError(`The subject '${id}' in entry '${label}' must be a JSON object.`);
+    if (subject.type !== undefined && typeof subject.type !== 'string') {
+      throw new PolicyInvalidError(`The 'type' of subject '${id}' in entry '${label}' must be a string.`);
+    }
+    subjects[id] = { type: typeof subject.type === 'string' ? subject.type : 'generated' };
+  }
+  const resources: Record<string, ResourcePermissions> = {};
+  for (const [key, resource] of Object.entries(value.resources)) {
+    checkKey(key, 'resource');
+    const colon = key.indexOf(':');
+    if (colon <= 0) throw new PolicyInvalidError(`The resource '${key}' in entry '${label}' must look like '<type>:<path>'.`);
+    if (!isObject(resource)) throw new PolicyInvalidError(`The resource '${key}' in entry '${label}' must be a JSON object.`);
+    resources[key] = {
+      grant: parsePermissions(resource.grant, `'grant' of resource '${key}' in entry '${label}'`),
+      revoke: parsePermissions(resource.revoke, `'revoke' of resource '${key}' in entry '${label}'`),
+    };
+  }
+  return { subjects, resources };
+}
+
+/** Validates policy JSON; the id comes from the URL (a body id must agree with it). */
+export function parsePolicy(json: unknown, policyId: string): Policy {
+  if (!isObject(json)) throw new PolicyInvalidError('A policy must be a JSON object.');
+  if (json.policyId !== undefined && json.policyId !== policyId) {
+    throw new PolicyInvalidError(`The policyId in the body ('${String(json.policyId).slice(0, 100)}') does not match the one in the URL ('${policyId}').`);
+  }
+  if (!isObject(json.entries)) throw new PolicyInvalidError("A policy needs an 'entries' object.");
+  const labels = Object.keys(json.entries);
+  if (labels.length > MAX_ENTRIES) throw new PolicyInvalidError(`A policy may hold at most ${MAX_ENTRIES} entries.`);
+  const entries: Record<string, PolicyEntry> = {};
+  for (const label of labels) entries[label] = parseEntry(label, json.entries[label]);
+  return { policyId, entries };
+}
+
+/** Ditto's default policy for a thing created without one. */
+export function defaultPolicy(policyId: string, subjects: readonly string[]): Policy {
+  const all: ResourcePermissions = { grant: ['READ', 'WRITE'], revoke: [] };
+  return {
+    policyId,
+    entries: {
+      DEFAULT: {
+        subjects: Object.fromEntries(subjects.map((s) => [s, { type: 'the creator' }])),
+        resources: { 'thing:/': all, 'policy:/': all, 'message:/': all },
+      },
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/** Header rules: case-insensitive names, what is forwarded, what is never forwarded. */
+import { HeaderInvalidError, TimeoutInvalidError, TooManyHeadersError } from '../errors';
+import { Header } from './vocabulary';
+
+export type HeaderValue = string | number | boolean | null | readonly unknown[] | { readonly [k: string]: unknown };
+export type Headers = Readonly<Record<string, HeaderValue>>;
+
+export const MAX_HEADERS = 100;
+export const MAX_HEADER_VALUE_CHARS = 8192;
+
+/** Credentials and routing data a sender must not pass on (or spoof). */
+const NEVER_FORWARDED = new Set([
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'proxy-authorization',
+  'x-access-token',
+  'access_token',
+  'host',
+  'connection',
+  'content-length',
+  'transfer-encoding',
+  Header.ORIGINATOR,
+  'ditto-auth-context',
+  'ditto-authorization-context',
+]);
+const NEVER_FORWARDED_PREFIXES = ['x-amz', 'x-forwarded-', 'sec-', 'ditto-internal-'];
+
+export function isForwardable(name: string): boolean {
+  return !NEVER_FORWARDED.has(name) && !NEVER_FORWARDED_PREFIXES.some((p) => name.startsWith(p));
+}
+
+/** Lower-cases names and checks count and size; later duplicates (by case) win. */
+export function normalizeHeaders(raw: Readonly<Record<string, unknown>>): Record<string, HeaderValue> {
+  const names = Object.keys(raw);
+  if (names.length > MAX_HEADERS) throw new TooManyHeadersError(`At most ${MAX_HEADERS} headers are allowed, got ${names.length}.`);
+  const headers: Record<string, HeaderValue> = {};
+  for (const name of names) {
+    const value = raw[name];
+    if (value === undefined) continue;
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    if (text.length > MAX_HEADER_VALUE_CHARS) throw new TooManyHeadersError(`The header '${name.slice(0, 100)}' is longer than ${MAX_HEADER_VALUE_CHARS} characters.`);
+    headers[name.toLowerCase()] = value as HeaderValue;
+  }
+  return headers;
+}
+
+/** Headers forwarded to recipients, with `ditto-originator` set by us. */
+export function forwardedHeaders(headers: Headers, originator: string | undefined): Record<string, HeaderValue> {
+  const out: Record<string, HeaderValue> = {};
+  for (const [name, value] of Object.entries(headers)) if (isForwardable(name)) out[name] = value;
+  if (originator !== undefined) out[Header.ORIGINATOR] = originator;
+  return out;
+}
+
+export function headerString(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+export function correlationIdOf(headers: Headers): string | undefined {
+  const value = headerString(headers, Header.CORRELATION_ID);
+  if (value === undefined) return undefined;
+  if (value.length === 0 || value.length > 512) throw new HeaderInvalidError(Header.CORRELATION_ID, 'The correlation-id must be 1 to 512 characters.');
+  return value;
+}
+
+/** `response-required`: true unless 'false' (any case) or boolean false. */
+export function parseResponseRequired(value: HeaderValue | undefined): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (text === 'false') return false;
+  if (text === 'true' || text === '') return true;
+  throw new HeaderInvalidError(Header.RESPONSE_REQUIRED, "Use 'true' or 'false'.");
+}
+
+/** Ditto durations: plain seconds, or a number with `ms`, `s` or `m`. */
+export function parseTimeoutMs(value: HeaderValue | undefined, defaultMs: number): number {
+  if (value === undefined || value === null) return defaultMs;
+  const text = String(value).trim();
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text);
+  if (!match) throw new TimeoutInvalidError(text);
+  const amount = Number(match[1]);
+  const unit = match[2] ?? 's';
+  const ms = unit === 'ms' ? amount : unit === 's' ? amount * 1000 : amount * 60_000;
+  if (!Number.isFinite(ms) || ms > 24 * 3600 * 1000) throw new TimeoutInvalidError(text);
+  return Math.round(ms);
+}

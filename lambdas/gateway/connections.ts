@@ -1,0 +1,52 @@
+/** Posting to WebSocket connections through the API Gateway Management API. */
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { getConfig } from '../config';
+
+let client: ApiGatewayManagementApiClient | undefined;
+
+function managementClient(): ApiGatewayManagementApiClient {
+  if (client) return client;
+  const { managementEndpoint } = getConfig();
+  if (!managementEndpoint) throw new Error('MANAGEMENT_ENDPOINT is not configured.');
+  client = new ApiGatewayManagementApiClient({ endpoint: managementEndpoint, maxAttempts: 2 });
+  return client;
+}
+
+export type PostResult = 'sent' | 'gone';
+
+export async function postToConnection(connectionId: string, data: string): Promise<PostResult> {
+  try {
+    await managementClient().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(data, 'utf8') }));
+    return 'sent';
+  } catch (e) {
+    if (e instanceof GoneException || (e as { name?: string }).name === 'GoneException' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) {
+      return 'gone';
+    }
+    throw e;
+  }
+}
+
+export async function closeConnection(connectionId: string): Promise<void> {
+  try {
+    await managementClient().send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+  } catch (e) {
+    if ((e as { name?: string }).name !== 'GoneException') throw e;
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+export async function inPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

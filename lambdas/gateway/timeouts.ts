@@ -1,0 +1,40 @@
+/**
+ * Delayed timeout checks for WebSocket issuers. On AWS: an SQS message with a delivery delay,
+ * consumed by the ws-timeout handler. Locally (no queue configured): a timer that calls the
+ * same handler with an SQS-shaped event.
+ */
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { getConfig } from '../config';
+
+export interface TimeoutJob {
+  readonly key: string;
+  readonly timeoutMs: number;
+}
+
+/** SQS delays are whole seconds up to 15 minutes. */
+export const MAX_SQS_DELAY_SECONDS = 900;
+
+let sqs: SQSClient | undefined;
+
+export async function scheduleTimeout(job: TimeoutJob): Promise<void> {
+  const { timeoutQueueUrl } = getConfig();
+  if (timeoutQueueUrl) {
+    sqs ??= new SQSClient({});
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: timeoutQueueUrl,
+        MessageBody: JSON.stringify(job),
+        DelaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(job.timeoutMs / 1000)),
+      }),
+    );
+    return;
+  }
+  const timer = setTimeout(() => {
+    const event = { Records: [{ messageId: `local-${job.key}`, body: JSON.stringify(job) }] } as unknown as SQSEvent;
+    import('../handlers/ws-timeout')
+      .then(({ handler }) => handler(event))
+      .catch((e: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'local timeout check failed', key: job.key, error: String(e) })));
+  }, job.timeoutMs);
+  timer.unref();
+}

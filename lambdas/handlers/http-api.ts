@@ -1,0 +1,143 @@
+/** The HTTP API (payload format 2.0): twin management and sending live messages (SPEC 3-4). */
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { authenticate, headerOf } from '../auth/authenticate';
+import { getConfig } from '../config';
+import { PayloadTooLargeError, RequestTimeoutError } from '../core/errors';
+import { parsePolicyId, parseThingId } from '../core/ids';
+import { buildLiveMessage, DEFAULT_CLAIM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, recipientEnvelope } from '../core/messages';
+import { bodyToValue, formatEnvelope, Header, type HeaderValue, normalizeHeaders, parseJson, parseResponseRequired, parseTimeoutMs, valueToBody } from '../core/protocol';
+import { awaitResponse } from '../routing/respond';
+import { sendLiveMessage } from '../routing/send';
+import { deletePolicy, deleteThing, getPolicy, getThing, putPolicy, putThing } from '../routing/twins';
+import { type HttpRoute, matchRoute } from './http-routes';
+import { httpError } from './to-ditto-error';
+
+/** Standard HTTP request headers that are transport, not message, data. */
+const TRANSPORT_HEADERS = new Set([
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'user-agent',
+  'host',
+  'content-length',
+  'connection',
+  'expect',
+  'via',
+  'origin',
+  'referer',
+  'cache-control',
+  'pragma',
+  'te',
+  'upgrade',
+  'forwarded',
+  'x-request-id',
+]);
+
+const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+function bodyBytes(event: APIGatewayProxyEventV2): Buffer {
+  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+function jsonBody(event: APIGatewayProxyEventV2): unknown {
+  return parseJson(bodyBytes(event).toString('utf8'));
+}
+
+export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const method = event.requestContext.http.method.toUpperCase();
+  let correlationId = headerOf(event.headers, Header.CORRELATION_ID);
+  try {
+    const { issuers, basicUsers } = getConfig();
+    const route = matchRoute(method, event.rawPath);
+    const authorization = headerOf(event.headers, 'authorization');
+    const principal = await authenticate(authorization !== undefined ? { authorization } : {}, issuers, basicUsers);
+    const subjects = principal.subjects;
+    switch (route.kind) {
+      case 'thing': {
+        parseThingId(route.thingId);
+        if (method === 'GET') return json(200, await getThing(route.thingId, subjects));
+        if (method === 'DELETE') return (await deleteThing(route.thingId, subjects), { statusCode: 204 });
+        const { created, value } = await putThing(route.thingId, jsonBody(event), subjects);
+        return created ? json(201, value, { location: `/api/2/things/${encodeURIComponent(route.thingId)}` }) : { statusCode: 204 };
+      }
+      case 'policy': {
+        parsePolicyId(route.policyId);
+        if (method === 'GET') return json(200, await getPolicy(route.policyId, subjects));
+        if (method === 'DELETE') return (await deletePolicy(route.policyId, subjects), { statusCode: 204 });
+        const { created, value } = await putPolicy(route.policyId, jsonBody(event), subjects);
+        return created ? json(201, value, { location: `/api/2/policies/${encodeURIComponent(route.policyId)}` }) : { statusCode: 204 };
+      }
+      case 'message': {
+        correlationId ??= randomUUID();
+        return await sendOverHttp(event, route, subjects, correlationId);
+      }
+    }
+  } catch (e) {
+    return httpError(e, { where: 'http-api', ...(correlationId !== undefined ? { correlationId } : {}) });
+  }
+};
+
+async function sendOverHttp(
+  event: APIGatewayProxyEventV2,
+  route: Extract<HttpRoute, { kind: 'message' }>,
+  subjects: readonly string[],
+  correlationId: string,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const { maxMessageBytes, maxHttpTimeoutMs } = getConfig();
+  parseThingId(route.thingId);
+  const body = bodyBytes(event);
+  if (body.length > maxMessageBytes) throw new PayloadTooLargeError(body.length, maxMessageBytes);
+
+  const raw: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) if (!TRANSPORT_HEADERS.has(name.toLowerCase())) raw[name] = value;
+  const headers: Record<string, HeaderValue> = normalizeHeaders(raw);
+  headers[Header.CORRELATION_ID] = correlationId;
+  const contentType = headerOf(event.headers, 'content-type');
+
+  const query = event.queryStringParameters ?? {};
+  const requestedMs = parseTimeoutMs(query.timeout ?? headers[Header.TIMEOUT], route.claim ? DEFAULT_CLAIM_TIMEOUT_MS : DEFAULT_TIMEOUT_MS);
+  const responseRequired = parseResponseRequired(query['response-required'] ?? headers[Header.RESPONSE_REQUIRED]) && requestedMs > 0;
+  const timeoutMs = Math.min(requestedMs, maxHttpTimeoutMs);
+  const capped = requestedMs > maxHttpTimeoutMs;
+  headers[Header.TIMEOUT] = `${timeoutMs}ms`;
+  headers[Header.RESPONSE_REQUIRED] = responseRequired;
+
+  const message = buildLiveMessage({
+    thingId: route.thingId,
+    direction: route.direction,
+    subject: route.subject,
+    ...(route.featureId !== undefined ? { featureId: route.featureId } : {}),
+    headers,
+    value: bodyToValue(body, contentType),
+  });
+  const size = Buffer.byteLength(formatEnvelope(recipientEnvelope(message, subjects[0])));
+  if (size > maxMessageBytes) throw new PayloadTooLargeError(size, maxMessageBytes);
+
+  const replyHeaders: Record<string, string> = {
+    [Header.CORRELATION_ID]: correlationId,
+    ...(capped ? { [Header.TIMEOUT_CAPPED]: `requested ${requestedMs}ms, cut to ${timeoutMs}ms (HTTP limit)` } : {}),
+  };
+  const result = await sendLiveMessage(message, { subjects }, responseRequired ? { wait: { issuer: { kind: 'http' }, timeoutMs } } : {});
+  if (!result.correlation) return { statusCode: 202, headers: replyHeaders };
+
+  const answered = await awaitResponse(result.correlation);
+  const response = answered?.response;
+  if (!response) {
+    return httpError(new RequestTimeoutError(timeoutMs, correlationId), { where: 'http-api', correlationId });
+  }
+  const responseType = typeof response.headers[Header.CONTENT_TYPE] === 'string' ? (response.headers[Header.CONTENT_TYPE] as string) : undefined;
+  if (response.status === 204 || response.value === undefined) return { statusCode: response.status, headers: replyHeaders };
+  const out = valueToBody(response.value, responseType);
+  return {
+    statusCode: response.status,
+    headers: { ...replyHeaders, 'content-type': responseType ?? 'application/json' },
+    body: out.toString('base64'),
+    isBase64Encoded: true,
+  };
+}

@@ -1,0 +1,51 @@
+/** Pure matching of `/api/2/...` paths to operations; ids and subjects are percent-decoded once. */
+import { JsonInvalidError, MethodNotAllowedError, ResourceNotFoundError } from '../core/errors';
+import { checkSubject, type Direction, INBOX, OUTBOX } from '../core/protocol';
+
+export type HttpRoute =
+  | { readonly kind: 'thing'; readonly thingId: string }
+  | { readonly kind: 'policy'; readonly policyId: string }
+  | { readonly kind: 'message'; readonly thingId: string; readonly direction: Direction; readonly subject: string; readonly featureId?: string; readonly claim: boolean };
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new JsonInvalidError(`The path segment '${segment.slice(0, 100)}' is not valid percent-encoding.`);
+  }
+}
+
+const ENTITY_METHODS = ['GET', 'PUT', 'DELETE'];
+
+export function matchRoute(method: string, rawPath: string): HttpRoute {
+  const parts = rawPath.split('/');
+  // ['', 'api', '2', 'things'|'policies', id, ...rest]
+  if (parts[1] !== 'api' || parts[2] !== '2' || parts.length < 5 || parts[4] === '') throw new ResourceNotFoundError(rawPath);
+  const collection = parts[3];
+  const id = decode(parts[4]!);
+  const rest = parts.slice(5);
+  if (rest.length === 0 || (rest.length === 1 && rest[0] === '')) {
+    if (!ENTITY_METHODS.includes(method)) throw new MethodNotAllowedError(method, rawPath);
+    if (collection === 'things') return { kind: 'thing', thingId: id };
+    if (collection === 'policies') return { kind: 'policy', policyId: id };
+    throw new ResourceNotFoundError(rawPath);
+  }
+  if (collection !== 'things') throw new ResourceNotFoundError(rawPath);
+  let featureId: string | undefined;
+  let tail = rest;
+  if (tail[0] === 'features') {
+    if (tail.length < 2 || tail[1] === '') throw new ResourceNotFoundError(rawPath);
+    featureId = decode(tail[1]!);
+    tail = tail.slice(2);
+  }
+  const direction = tail[0] === INBOX ? INBOX : tail[0] === OUTBOX ? OUTBOX : undefined;
+  if (direction === undefined) throw new ResourceNotFoundError(rawPath);
+  if (featureId === undefined && direction === INBOX && tail.length === 2 && tail[1] === 'claim') {
+    if (method !== 'POST') throw new MethodNotAllowedError(method, rawPath);
+    return { kind: 'message', thingId: id, direction, subject: 'claim', claim: true };
+  }
+  if (tail[1] !== 'messages') throw new ResourceNotFoundError(rawPath);
+  if (method !== 'POST') throw new MethodNotAllowedError(method, rawPath);
+  const subject = checkSubject(decode(tail.slice(2).join('/')));
+  return { kind: 'message', thingId: id, direction, subject, ...(featureId !== undefined ? { featureId } : {}), claim: false };
+}

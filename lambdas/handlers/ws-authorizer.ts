@@ -1,0 +1,29 @@
+/**
+ * Lambda REQUEST authorizer of the WebSocket API ($connect): Bearer/Basic header or the
+ * `access_token` query parameter. Throwing 'Unauthorized' makes API Gateway answer 401.
+ */
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { authenticate, headerOf } from '../auth/authenticate';
+import { getConfig } from '../config';
+import { toAuthorizerContext } from './ws-context';
+
+export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+  const { issuers, basicUsers } = getConfig();
+  const authorization = headerOf(event.headers, 'authorization');
+  const accessToken = event.queryStringParameters?.access_token;
+  try {
+    const principal = await authenticate(
+      { ...(authorization !== undefined ? { authorization } : {}), ...(accessToken ? { accessToken } : {}) },
+      issuers,
+      basicUsers,
+    );
+    return {
+      principalId: principal.subjects[0]!,
+      policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] },
+      context: { ...toAuthorizerContext(principal) },
+    };
+  } catch (e) {
+    console.info(JSON.stringify({ level: 'info', msg: 'websocket authentication failed', reason: (e as Error).message }));
+    throw new Error('Unauthorized');
+  }
+};

@@ -1,0 +1,27 @@
+/** $connect: store the authenticated connection (with a TTL past API Gateway's 2 h limit). */
+import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import { sessions } from '../routing/send';
+import { httpError } from './to-ditto-error';
+import { principalOf, type WsRequestContext } from './ws-context';
+
+export interface WsEvent {
+  readonly requestContext: WsRequestContext & { readonly connectionId: string; readonly routeKey?: string };
+  readonly body?: string | null;
+  readonly isBase64Encoded?: boolean;
+}
+
+export const handler = async (event: WsEvent): Promise<APIGatewayProxyResultV2> => {
+  const { connectionId } = event.requestContext;
+  try {
+    const principal = principalOf(event.requestContext);
+    await sessions.putConnection({
+      connectionId,
+      subjects: principal.subjects,
+      connectedAt: Date.now(),
+      ...(principal.expiresAt !== undefined ? { tokenExpiresAt: principal.expiresAt } : {}),
+    });
+    return { statusCode: 200 };
+  } catch (e) {
+    return httpError(e, { where: '$connect' });
+  }
+};

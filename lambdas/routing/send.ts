@@ -1,0 +1,121 @@
+/**
+ * Routing one live message (SPEC 6): authorise the sender, find recipients through the
+ * subscription index, record the pending correlation, fan out in parallel.
+ */
+import { getConfig } from '../config';
+import { CorrelationConflictError, SendNotAllowedError, ThingNotFoundError } from '../core/errors';
+import { isClaim, type LiveMessage, recipientEnvelope, resourceOf, selectRecipients, type Subscription } from '../core/messages';
+import type { Enforcer } from '../core/policy';
+import { formatEnvelope, type Headers } from '../core/protocol';
+import { inPool, postToConnection } from '../gateway/connections';
+import { type Correlation, CorrelationsRepository, CorrelationTaken, type Issuer } from '../store/correlations';
+import { SessionsRepository } from '../store/sessions';
+import { accessCache } from './access';
+
+export interface Sender {
+  readonly subjects: readonly string[];
+  /** The sending WebSocket connection (never echoed to). */
+  readonly connectionId?: string;
+}
+
+export interface SendOptions {
+  /** Set when the issuer waits for a response. */
+  readonly wait?: { readonly issuer: Issuer; readonly timeoutMs: number };
+  /** Headers added to what recipients get (e.g. a timeout cut to the HTTP limit). */
+  readonly extraHeaders?: Headers;
+}
+
+export interface SendResult {
+  readonly recipients: number;
+  readonly delivered: number;
+  readonly gone: number;
+  readonly correlation?: Correlation;
+}
+
+export const sessions = new SessionsRepository();
+export const correlations = new CorrelationsRepository();
+
+/** May the sender see this thing at all (thing READ or any message permission)? Else it is "not found". */
+function canSee(enforcer: Enforcer, subjects: readonly string[]): boolean {
+  return (
+    enforcer.hasAnyGrant(subjects, 'thing', 'READ') ||
+    enforcer.hasAnyGrant(subjects, 'message', 'READ') ||
+    enforcer.hasAnyGrant(subjects, 'message', 'WRITE')
+  );
+}
+
+export async function authorizeSend(message: LiveMessage, sender: Sender): Promise<Enforcer | undefined> {
+  const access = await accessCache().load(message.thingId);
+  if (!access) throw new ThingNotFoundError(message.thingId);
+  const { enforcer } = access;
+  if (isClaim(message)) return enforcer; // claims need no permission; the thing must exist
+  if (!enforcer || !canSee(enforcer, sender.subjects)) throw new ThingNotFoundError(message.thingId);
+  if (!enforcer.may(sender.subjects, resourceOf(message), 'WRITE')) throw new SendNotAllowedError(message.thingId);
+  return enforcer;
+}
+
+export async function sendLiveMessage(message: LiveMessage, sender: Sender, options: SendOptions = {}): Promise<SendResult> {
+  const enforcer = await authorizeSend(message, sender);
+  const access = await accessCache().load(message.thingId);
+  const readers = enforcer ? enforcer.readers(resourceOf(message), 'READ') : { granted: new Set<string>(), revoked: new Set<string>() };
+
+  // The correlation must exist before anyone can answer: write it alongside the index query.
+  const [candidates, correlation] = await Promise.all([
+    sessions.subscriptionsFor(readers.granted),
+    options.wait && message.correlationId !== undefined ? recordCorrelation(message, options.wait) : Promise.resolve(undefined),
+  ]);
+
+  const recipients = selectRecipients(
+    candidates,
+    readers,
+    {
+      thingId: message.thingId,
+      namespace: message.namespace,
+      subject: message.subject,
+      direction: message.direction,
+      ...(message.featureId !== undefined ? { featureId: message.featureId } : {}),
+      attributes: access?.thing.attributes,
+    },
+    sender.connectionId,
+  );
+  const data = formatEnvelope(recipientEnvelope(message, sender.subjects[0], options.extraHeaders));
+  const { delivered, gone } = await fanOut(recipients, data);
+  return { recipients: recipients.length, delivered, gone, ...(correlation ? { correlation } : {}) };
+}
+
+async function recordCorrelation(message: LiveMessage, wait: NonNullable<SendOptions['wait']>): Promise<Correlation> {
+  try {
+    return await correlations.create({
+      thingId: message.thingId,
+      correlationId: message.correlationId!,
+      topic: message.topic,
+      path: message.path,
+      issuer: wait.issuer,
+      timeoutMs: wait.timeoutMs,
+      expiresAt: Date.now() + wait.timeoutMs,
+    });
+  } catch (e) {
+    if (e instanceof CorrelationTaken) throw new CorrelationConflictError(message.correlationId!);
+    throw e;
+  }
+}
+
+/** Posts to every recipient with a bounded pool; a gone connection is removed, the others still get it. */
+export async function fanOut(recipients: readonly Subscription[], data: string): Promise<{ delivered: number; gone: number }> {
+  let delivered = 0;
+  let gone = 0;
+  await inPool(recipients, getConfig().fanoutConcurrency, async (r) => {
+    try {
+      if ((await postToConnection(r.connectionId, data)) === 'sent') {
+        delivered++;
+        return;
+      }
+      gone++;
+      await sessions.removeConnection(r.connectionId, r.subjects);
+    } catch (e) {
+      // One failing recipient must not stop the others; it is logged and counted as not delivered.
+      console.error(JSON.stringify({ level: 'error', msg: 'delivery failed', connectionId: r.connectionId, error: String(e) }));
+    }
+  });
+  return { delivered, gone };
+}

@@ -1,0 +1,115 @@
+/**
+ * Pending correlations: who waits for a response to which message. Conditional updates decide
+ * races: the first response wins, a timeout only fires while still pending.
+ */
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { getConfig } from '../config';
+import type { Headers } from '../core/protocol';
+import { documentClient, isConditionFailed, nowSeconds } from './client';
+import { TTL_ATTRIBUTE } from './schema';
+
+export type Issuer = { readonly kind: 'ws'; readonly connectionId: string } | { readonly kind: 'http' };
+
+export interface StoredResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly value?: unknown;
+}
+
+export interface Correlation {
+  readonly key: string;
+  readonly thingId: string;
+  readonly correlationId: string;
+  readonly topic: string;
+  readonly path: string;
+  readonly issuer: Issuer;
+  readonly state: 'pending' | 'answered' | 'timedOut';
+  /** Deadline in epoch milliseconds. */
+  readonly expiresAt: number;
+  readonly timeoutMs: number;
+  readonly response?: StoredResponse;
+}
+
+export const correlationKey = (thingId: string, correlationId: string): string => `${thingId}\n${correlationId}`;
+
+/** Raised when a correlation-id is already pending for the thing. */
+export class CorrelationTaken extends Error {
+  constructor(readonly key: string) {
+    super('Correlation already pending.');
+    this.name = 'CorrelationTaken';
+  }
+}
+
+export class CorrelationsRepository {
+  constructor(private readonly client: () => DynamoDBDocumentClient = documentClient) {}
+
+  private get table() {
+    return getConfig().tables.correlations;
+  }
+
+  async create(correlation: Omit<Correlation, 'key' | 'state'>): Promise<Correlation> {
+    const item: Correlation = { ...correlation, key: correlationKey(correlation.thingId, correlation.correlationId), state: 'pending' };
+    const isNew = 'attribute_not_exists(#k)';
+    const isFinished = '#state <> :pending';
+    const isStale = 'expiresAt < :now';
+    try {
+      await this.client().send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...item, [TTL_ATTRIBUTE]: Math.ceil(item.expiresAt / 1000) + 300 },
+          ConditionExpression: `${isNew} OR ${isFinished} OR ${isStale}`,
+          ExpressionAttributeNames: { '#k': 'key', '#state': 'state' },
+          ExpressionAttributeValues: { ':pending': 'pending', ':now': Date.now() },
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailed(e)) throw new CorrelationTaken(item.key);
+      throw e;
+    }
+    return item;
+  }
+
+  async get(key: string): Promise<Correlation | undefined> {
+    const out = await this.client().send(new GetCommand({ TableName: this.table, Key: { key }, ConsistentRead: true }));
+    return out.Item as Correlation | undefined;
+  }
+
+  /** First response wins: only a pending, unexpired correlation accepts it. Returns undefined when dropped. */
+  async answer(key: string, response: StoredResponse): Promise<Correlation | undefined> {
+    return this.transition(key, 'answered', 'expiresAt >= :now', { ':now': Date.now() }, response);
+  }
+
+  /** Marks a still-pending correlation as timed out; undefined when it was answered (or gone) first. */
+  async expire(key: string): Promise<Correlation | undefined> {
+    return this.transition(key, 'timedOut');
+  }
+
+  private async transition(
+    key: string,
+    state: Correlation['state'],
+    extraCondition?: string,
+    extraValues: Record<string, unknown> = {},
+    response?: StoredResponse,
+  ): Promise<Correlation | undefined> {
+    try {
+      const out = await this.client().send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { key },
+          UpdateExpression: response ? 'SET #state = :state, #response = :response' : 'SET #state = :state',
+          ConditionExpression: `attribute_exists(#k) AND #state = :pending${extraCondition ? ` AND ${extraCondition}` : ''}`,
+          ExpressionAttributeNames: { '#k': 'key', '#state': 'state', ...(response ? { '#response': 'response' } : {}) },
+          ExpressionAttributeValues: { ':state': state, ':pending': 'pending', ...extraValues, ...(response ? { ':response': response } : {}) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes as Correlation;
+    } catch (e) {
+      if (isConditionFailed(e)) return undefined;
+      throw e;
+    }
+  }
+}
+
+export { nowSeconds };

@@ -1,0 +1,56 @@
+/**
+ * The one source of truth for table schemas: the CDK stack and the local runtime both build
+ * their tables from this module.
+ */
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N';
+}
+
+export interface TableSchema {
+  /** Environment variable that carries the table name to the Lambdas. */
+  readonly envName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** TTL attribute (epoch seconds) for session state. */
+  readonly ttlAttribute?: string;
+  /** Point-in-time recovery for durable data. */
+  readonly pointInTimeRecovery: boolean;
+}
+
+export const TTL_ATTRIBUTE = 'ttl';
+
+export const TABLES = {
+  connections: {
+    envName: 'CONNECTIONS_TABLE',
+    partitionKey: { name: 'connectionId', type: 'S' },
+    ttlAttribute: TTL_ATTRIBUTE,
+    pointInTimeRecovery: false,
+  },
+  subscriptions: {
+    envName: 'SUBSCRIPTIONS_TABLE',
+    partitionKey: { name: 'subject', type: 'S' },
+    sortKey: { name: 'connectionId', type: 'S' },
+    ttlAttribute: TTL_ATTRIBUTE,
+    pointInTimeRecovery: false,
+  },
+  things: {
+    envName: 'THINGS_TABLE',
+    partitionKey: { name: 'thingId', type: 'S' },
+    pointInTimeRecovery: true,
+  },
+  policies: {
+    envName: 'POLICIES_TABLE',
+    partitionKey: { name: 'policyId', type: 'S' },
+    pointInTimeRecovery: true,
+  },
+  correlations: {
+    envName: 'CORRELATIONS_TABLE',
+    partitionKey: { name: 'key', type: 'S' },
+    ttlAttribute: TTL_ATTRIBUTE,
+    pointInTimeRecovery: false,
+  },
+} as const satisfies Record<string, TableSchema>;
+
+export type TableKey = keyof typeof TABLES;
+export const TABLE_KEYS = Object.keys(TABLES) as TableKey[];

@@ -1,0 +1,43 @@
+/**
+ * The local dev issuer: an ES256 key created once under `.local/` (shared by every local instance),
+ * its public JWKS served by the local gateway, and tokens for `local:<name>`.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+
+export const DEV_ISSUER = 'ditto-live-router-local';
+export const DEV_PREFIX = 'local';
+export const DEV_JWKS_PATH = '/local/jwks.json';
+const KID = 'local-dev-1';
+
+export function keyFile(root = process.cwd()): string {
+  return join(root, '.local', 'dev-signing-key.json');
+}
+
+export async function ensureDevKey(file = keyFile()): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { privateJwk: JWK; publicJwk: JWK };
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const privateJwk = { ...(await exportJWK(privateKey)), kid: KID, alg: 'ES256' };
+  const publicJwk = { ...(await exportJWK(publicKey)), kid: KID, alg: 'ES256', use: 'sig' };
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, JSON.stringify({ privateJwk, publicJwk }, null, 2), { mode: 0o600 });
+  return { privateJwk, publicJwk };
+}
+
+export async function devToken(name: string, options: { file?: string; expiresIn?: string; issuer?: string } = {}): Promise<string> {
+  const { privateJwk } = await ensureDevKey(options.file);
+  const key = await importJWK(privateJwk, 'ES256');
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256', kid: KID })
+    .setIssuer(options.issuer ?? DEV_ISSUER)
+    .setSubject(name)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '12h')
+    .sign(key);
+}
+
+/** AUTH_ISSUERS entry for the dev issuer served by a gateway at `baseUrl`. */
+export function devIssuerConfig(baseUrl: string): { issuer: string; jwksUrl: string; prefix: string } {
+  return { issuer: DEV_ISSUER, jwksUrl: `${baseUrl}${DEV_JWKS_PATH}`, prefix: DEV_PREFIX };
+}

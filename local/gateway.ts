@@ -1,0 +1,334 @@
+/**
+ * The local gateway: one HTTP server that emulates API Gateway closely enough that the Lambda
+ * handler modules run unchanged: HTTP API payload v2 events on /api/2, the WebSocket API on /ws/2
+ * ($connect with the REQUEST authorizer, $default, $disconnect), the @connections management
+ * endpoint the real SDK client talks to, the 128 KB frame limit and the idle timeout.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { APIGatewayAuthorizerResult, APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { WebSocket, WebSocketServer } from 'ws';
+import { resetConfig } from '../lambdas/config';
+import { handler as httpHandler } from '../lambdas/handlers/http-api';
+import { handler as authorizerHandler } from '../lambdas/handlers/ws-authorizer';
+import { handler as connectHandler } from '../lambdas/handlers/ws-connect';
+import { handler as defaultHandler } from '../lambdas/handlers/ws-default';
+import { handler as disconnectHandler } from '../lambdas/handlers/ws-disconnect';
+import { DEV_JWKS_PATH, devIssuerConfig, ensureDevKey } from './dev-auth';
+import { ensureLocalCredentials } from './dynamodb';
+
+export interface GatewayOptions {
+  /** 0 picks a free port. @default 8080 */
+  readonly port?: number;
+  readonly dynamodbEndpoint: string;
+  /** `user:password[:subject]` list. @default 'ditto:ditto' (subject nginx:ditto) */
+  readonly basicUsers?: string;
+  /** Issuers accepted besides the local dev issuer. */
+  readonly extraIssuers?: readonly object[];
+  /** @default 128 KiB, API Gateway's WebSocket frame limit */
+  readonly maxFrameBytes?: number;
+  /** @default 10 minutes */
+  readonly idleTimeoutMs?: number;
+  /** @default 2 hours */
+  readonly maxLifetimeMs?: number;
+  readonly devKeyFile?: string;
+  /** Log each request to stdout. @default false */
+  readonly verbose?: boolean;
+}
+
+export interface LocalGateway {
+  readonly port: number;
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+  /** Open WebSocket connections (for tests and the soak report). */
+  connectionCount(): number;
+  stop(): Promise<void>;
+}
+
+interface Connection {
+  readonly ws: WebSocket;
+  readonly connectedAt: number;
+  lastActiveAt: number;
+  readonly authorizer: Record<string, unknown>;
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  idleTimer?: NodeJS.Timeout;
+  readonly lifetimeTimer: NodeJS.Timeout;
+}
+
+const HTTP_API_MAX_BODY = 10 * 1024 * 1024;
+const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) tooLarge = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+  return out;
+}
+
+function queryParams(search: URLSearchParams): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const key of new Set(search.keys())) out[key] = search.getAll(key).join(',');
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { ...(text ? { 'content-type': 'application/json' } : {}), ...headers });
+  res.end(text);
+}
+
+function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
+  const body = JSON.stringify({ message: reason });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+export async function startGateway(options: GatewayOptions): Promise<LocalGateway> {
+  ensureLocalCredentials();
+  const { publicJwk } = await ensureDevKey(options.devKeyFile);
+  const maxFrameBytes = options.maxFrameBytes ?? 128 * 1024;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 10 * 60_000;
+  const maxLifetimeMs = options.maxLifetimeMs ?? 2 * 3600_000;
+  const connections = new Map<string, Connection>();
+  const stage = 'local';
+
+  const server: Server = createServer((req, res) => {
+    handleHttp(req, res).catch((e: unknown) => {
+      console.error(JSON.stringify({ level: 'error', msg: 'local gateway request failed', error: String(e) }));
+      if (!res.headersSent) send(res, 500, { message: 'Internal server error' });
+      else res.end();
+    });
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const httpUrl = `http://127.0.0.1:${port}`;
+  const host = `127.0.0.1:${port}`;
+
+  // The handlers read their configuration from the environment, as in Lambda.
+  process.env.DYNAMODB_ENDPOINT = options.dynamodbEndpoint;
+  process.env.MANAGEMENT_ENDPOINT = httpUrl;
+  process.env.AUTH_ISSUERS = JSON.stringify([devIssuerConfig(httpUrl), ...(options.extraIssuers ?? [])]);
+  process.env.DEV_BASIC_USERS = options.basicUsers ?? 'ditto:ditto';
+  process.env.MAX_MESSAGE_BYTES ??= String(maxFrameBytes);
+  delete process.env.TIMEOUT_QUEUE_URL;
+  resetConfig();
+
+  const log = (line: object) => options.verbose && console.log(JSON.stringify(line));
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', httpUrl);
+    const rawPath = (req.url ?? '/').split('?')[0]!;
+    if (rawPath === DEV_JWKS_PATH) return send(res, 200, { keys: [publicJwk] });
+    if (rawPath === '/health') return send(res, 200, { status: 'UP', connections: connections.size });
+    if (rawPath.startsWith('/@connections/')) return handleManagement(req, res, decodeURIComponent(rawPath.slice('/@connections/'.length)));
+
+    const body = await readBody(req, HTTP_API_MAX_BODY);
+    if (body === 'too-large') return send(res, 413, { message: 'Request Entity Too Large' });
+    const headers = flatHeaders(req);
+    const isText = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? 'text/plain');
+    const now = Date.now();
+    const event: APIGatewayProxyEventV2 = {
+      version: '2.0',
+      routeKey: '$default',
+      rawPath,
+      rawQueryString: url.search.slice(1),
+      headers,
+      ...(queryParams(url.searchParams) ? { queryStringParameters: queryParams(url.searchParams) } : {}),
+      requestContext: {
+        accountId: 'local',
+        apiId: 'local',
+        domainName: host,
+        domainPrefix: '127',
+        http: { method: req.method ?? 'GET', path: rawPath, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+        requestId: randomUUID(),
+        routeKey: '$default',
+        stage: '$default',
+        time: new Date(now).toISOString(),
+        timeEpoch: now,
+      },
+      ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+      isBase64Encoded: !isText,
+    };
+    const result = await httpHandler(event);
+    const r: APIGatewayProxyStructuredResultV2 =
+      typeof result === 'object' && result !== null && 'statusCode' in result ? result : { statusCode: 200, body: JSON.stringify(result), headers: { 'content-type': 'application/json' } };
+    const out = r.body === undefined ? Buffer.alloc(0) : r.isBase64Encoded ? Buffer.from(r.body, 'base64') : Buffer.from(r.body, 'utf8');
+    const outHeaders: Record<string, string> = {};
+    for (const [k, v] of Object.entries(r.headers ?? {})) outHeaders[k] = String(v);
+    res.writeHead(r.statusCode ?? 200, outHeaders);
+    res.end(out);
+    log({ http: req.method, path: rawPath, status: r.statusCode });
+  }
+
+  async function handleManagement(req: IncomingMessage, res: ServerResponse, connectionId: string): Promise<void> {
+    const connection = connections.get(connectionId);
+    const gone = () => send(res, 410, { message: null }, { 'x-amzn-errortype': 'GoneException' });
+    const body = await readBody(req, maxFrameBytes);
+    if (req.method === 'POST') {
+      if (!connection || connection.ws.readyState !== WebSocket.OPEN) return gone();
+      if (body === 'too-large') return send(res, 413, { message: 'Message too long' }, { 'x-amzn-errortype': 'PayloadTooLargeException' });
+      connection.ws.send(body.toString('utf8'));
+      touch(connectionId);
+      res.writeHead(200);
+      res.end();
+      return;
+    }
+    if (req.method === 'GET') {
+      if (!connection) return gone();
+      return send(res, 200, {
+        ConnectedAt: new Date(connection.connectedAt).toISOString(),
+        LastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+        Identity: { SourceIp: connection.sourceIp, UserAgent: connection.userAgent },
+      });
+    }
+    if (req.method === 'DELETE') {
+      if (!connection) return gone();
+      connection.ws.close(1000, 'Closed by the service');
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    send(res, 405, { message: 'Method not allowed' });
+  }
+
+  function touch(connectionId: string): void {
+    const c = connections.get(connectionId);
+    if (!c) return;
+    c.lastActiveAt = Date.now();
+    if (c.idleTimer) clearTimeout(c.idleTimer);
+    c.idleTimer = setTimeout(() => c.ws.close(1001, 'Going away: idle timeout'), idleTimeoutMs);
+    c.idleTimer.unref();
+  }
+
+  function wsRequestContext(connectionId: string, routeKey: string, eventType: string, authorizer?: Record<string, unknown>) {
+    const now = Date.now();
+    return {
+      routeKey,
+      eventType,
+      connectionId,
+      messageId: randomUUID(),
+      requestId: randomUUID(),
+      extendedRequestId: randomUUID(),
+      domainName: host,
+      stage,
+      apiId: 'local',
+      requestTimeEpoch: now,
+      connectedAt: connections.get(connectionId)?.connectedAt ?? now,
+      ...(authorizer ? { authorizer } : {}),
+    };
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', httpUrl);
+    if (url.pathname !== '/ws/2' && url.pathname !== '/ws/2/') return rejectUpgrade(socket, 404, 'Not Found');
+    const connectionId = randomUUID().replace(/-/g, '').slice(0, 16) + '=';
+    const headers = flatHeaders(req);
+    const query = queryParams(url.searchParams);
+    (async () => {
+      let auth: APIGatewayAuthorizerResult;
+      try {
+        auth = await authorizerHandler({
+          type: 'REQUEST',
+          methodArn: `arn:aws:execute-api:local:local:local/${stage}/$connect`,
+          headers,
+          queryStringParameters: query ?? {},
+          requestContext: wsRequestContext(connectionId, '$connect', 'CONNECT'),
+        } as never);
+      } catch {
+        return rejectUpgrade(socket, 401, 'Unauthorized');
+      }
+      if (auth.policyDocument.Statement.some((s) => 'Effect' in s && s.Effect === 'Deny')) return rejectUpgrade(socket, 403, 'Forbidden');
+      const authorizer = { ...(auth.context ?? {}), principalId: auth.principalId };
+      const connected = (await connectHandler({
+        requestContext: wsRequestContext(connectionId, '$connect', 'CONNECT', authorizer),
+        isBase64Encoded: false,
+      } as never)) as APIGatewayProxyResultV2;
+      const status = typeof connected === 'object' && connected && 'statusCode' in connected ? (connected.statusCode ?? 200) : 200;
+      if (status >= 300) return rejectUpgrade(socket, status, 'Connection rejected');
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, connectionId, authorizer, req));
+    })().catch((e: unknown) => {
+      console.error(JSON.stringify({ level: 'error', msg: 'upgrade failed', error: String(e) }));
+      rejectUpgrade(socket, 500, 'Internal Server Error');
+    });
+  });
+
+  function accept(ws: WebSocket, connectionId: string, authorizer: Record<string, unknown>, req: IncomingMessage): void {
+    const now = Date.now();
+    const lifetimeTimer = setTimeout(() => ws.close(1001, 'Going away: connection lifetime reached'), maxLifetimeMs);
+    lifetimeTimer.unref();
+    connections.set(connectionId, {
+      ws,
+      connectedAt: now,
+      lastActiveAt: now,
+      authorizer,
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+      userAgent: String(req.headers['user-agent'] ?? ''),
+      lifetimeTimer,
+    });
+    touch(connectionId);
+    log({ ws: 'connect', connectionId });
+
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      touch(connectionId);
+      if (isBinary) {
+        ws.close(1003, 'Binary frames are not supported');
+        return;
+      }
+      const event = { requestContext: wsRequestContext(connectionId, '$default', 'MESSAGE', authorizer), body: data.toString('utf8'), isBase64Encoded: false };
+      defaultHandler(event as never)
+        .then((result) => {
+          const body = typeof result === 'object' && result !== null && 'body' in result ? result.body : undefined;
+          if (body !== undefined && ws.readyState === WebSocket.OPEN) ws.send(body);
+        })
+        .catch((e: unknown) => {
+          console.error(JSON.stringify({ level: 'error', msg: '$default failed', connectionId, error: String(e) }));
+          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ message: 'Internal server error', connectionId, requestId: event.requestContext.requestId }));
+        });
+    });
+    ws.on('error', () => undefined);
+    ws.on('close', () => {
+      const c = connections.get(connectionId);
+      if (c?.idleTimer) clearTimeout(c.idleTimer);
+      if (c) clearTimeout(c.lifetimeTimer);
+      connections.delete(connectionId);
+      log({ ws: 'disconnect', connectionId });
+      disconnectHandler({ requestContext: wsRequestContext(connectionId, '$disconnect', 'DISCONNECT', authorizer), isBase64Encoded: false } as never).catch(
+        (e: unknown) => console.error(JSON.stringify({ level: 'error', msg: '$disconnect failed', error: String(e) })),
+      );
+    });
+  }
+
+  return {
+    port,
+    httpUrl,
+    wsUrl: `ws://127.0.0.1:${port}/ws/2`,
+    connectionCount: () => connections.size,
+    async stop() {
+      for (const c of connections.values()) c.ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/** `npm start`: DynamoDB Local + the local gateway, real handlers. Ctrl-C stops both. */
+import { TABLES, type TableKey } from '../lambdas/store/schema';
+import { devToken } from './dev-auth';
+import { createTables, type LocalDynamo, startDynamoDbLocal } from './dynamodb';
+import { startGateway } from './gateway';
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 8080);
+  let dynamo: LocalDynamo | undefined;
+  let endpoint = process.env.DYNAMODB_ENDPOINT;
+  if (!endpoint) {
+    dynamo = await startDynamoDbLocal(process.env.DYNAMODB_PATH ? { dbPath: process.env.DYNAMODB_PATH } : {});
+    endpoint = dynamo.endpoint;
+  }
+  const names = Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [k, process.env[TABLES[k].envName] ?? `ditto-${k}`])) as Record<TableKey, string>;
+  await createTables(endpoint, names);
+  const gateway = await startGateway({ port, dynamodbEndpoint: endpoint, verbose: process.env.VERBOSE === '1', ...(process.env.DEV_BASIC_USERS ? { basicUsers: process.env.DEV_BASIC_USERS } : {}) });
+
+  const token = await devToken('alice');
+  console.log(`Ditto live-message router (local)
+  HTTP API:        ${gateway.httpUrl}/api/2
+  WebSocket:       ${gateway.wsUrl}
+  DynamoDB Local:  ${endpoint}${dynamo ? ' (in memory)' : ' (external)'}
+  Basic auth:      ditto/ditto -> subject nginx:ditto
+  Dev token for local:alice (npm run token -- <name> for others):
+  ${token}
+Ready. Ctrl-C to stop.`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('Stopping…');
+    await gateway.stop();
+    await dynamo?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
