@@ -1,0 +1,97 @@
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Aws, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+
+export interface ThrottleProps {
+  /** Steady-state requests per second. */
+  readonly rateLimit: number;
+  /** Burst capacity. */
+  readonly burstLimit: number;
+}
+
+const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  ip: '$context.identity.sourceIp',
+  requestTime: '$context.requestTime',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  connectionId: '$context.connectionId',
+  eventType: '$context.eventType',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+  latency: '$context.integrationLatency',
+});
+
+function configureStage(scope: Construct, stage: apigw.CfnStage, throttle: ThrottleProps, retention: logs.RetentionDays): logs.LogGroup {
+  const logGroup = new logs.LogGroup(scope, 'AccessLogs', { retention });
+  stage.accessLogSettings = { destinationArn: logGroup.logGroupArn, format: ACCESS_LOG_FORMAT };
+  stage.defaultRouteSettings = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
+  return logGroup;
+}
+
+export interface ThingsHttpApiProps {
+  readonly handler: lambda.IFunction;
+  readonly throttle: ThrottleProps;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** HTTP API: every `/api/2/...` route goes to the http-api function (payload format 2.0). */
+export class ThingsHttpApi extends Construct {
+  public readonly api: apigw.HttpApi;
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: ThingsHttpApiProps) {
+    super(scope, id);
+    this.api = new apigw.HttpApi(this, 'Api', { description: 'Ditto-compatible HTTP API: things, policies, live messages' });
+    const integration = new HttpLambdaIntegration('Integration', props.handler, { payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0 });
+    this.api.addRoutes({ path: '/api/2/{proxy+}', methods: [apigw.HttpMethod.ANY], integration });
+    configureStage(this, this.api.defaultStage!.node.defaultChild as apigw.CfnStage, props.throttle, props.logRetention);
+    this.url = `${this.api.apiEndpoint}/api/2`;
+  }
+}
+
+export interface LiveWebSocketApiProps {
+  readonly authorizer: lambda.IFunction;
+  readonly connect: lambda.IFunction;
+  readonly disconnect: lambda.IFunction;
+  readonly default: lambda.IFunction;
+  readonly stageName: string;
+  readonly throttle: ThrottleProps;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** WebSocket API with $connect (Lambda REQUEST authorizer), $disconnect and $default (two-way). */
+export class LiveWebSocketApi extends Construct {
+  public readonly api: apigw.WebSocketApi;
+  public readonly stage: apigw.WebSocketStage;
+  public readonly url: string;
+  /** The Management API endpoint, built from ids (not the stage resource) to avoid a dependency cycle. */
+  public readonly managementEndpoint: string;
+
+  constructor(scope: Construct, id: string, props: LiveWebSocketApiProps) {
+    super(scope, id);
+    // No identity source: the token may come as a header or as the access_token query parameter,
+    // so API Gateway must not reject requests lacking one of them; the authorizer decides (no caching).
+    const authorizer = new WebSocketLambdaAuthorizer('Authorizer', props.authorizer, { identitySource: [] });
+    this.api = new apigw.WebSocketApi(this, 'Api', {
+      description: 'Ditto Protocol WebSocket for live messages',
+      connectRouteOptions: { integration: new WebSocketLambdaIntegration('ConnectIntegration', props.connect), authorizer },
+      disconnectRouteOptions: { integration: new WebSocketLambdaIntegration('DisconnectIntegration', props.disconnect) },
+      defaultRouteOptions: { integration: new WebSocketLambdaIntegration('DefaultIntegration', props.default), returnResponse: true },
+    });
+    this.stage = new apigw.WebSocketStage(this, 'Stage', { webSocketApi: this.api, stageName: props.stageName, autoDeploy: true });
+    configureStage(this, this.stage.node.defaultChild as apigw.CfnStage, props.throttle, props.logRetention);
+    const host = `${this.api.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+    this.url = `wss://${host}/${props.stageName}`;
+    this.managementEndpoint = `https://${host}/${props.stageName}`;
+  }
+
+  /** `execute-api:ManageConnections` on this API's stage only. */
+  managementArn(): string {
+    return Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: `${this.stage.stageName}/*/@connections/*` });
+  }
+}
