@@ -1,0 +1,145 @@
+import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { LocalGateway } from '../../local/gateway';
+import { basic, bearer, http, sleep, startTestGateway, TestClient, uniqueName } from '../support/harness';
+
+let gateway: LocalGateway;
+const ddb = () => DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT }));
+
+beforeAll(async () => {
+  gateway = await startTestGateway({ idleTimeoutMs: 1500 });
+});
+afterAll(async () => gateway.stop());
+
+async function connectionItem(id: string) {
+  return (await ddb().send(new GetCommand({ TableName: 'test-connections', Key: { connectionId: id } }))).Item;
+}
+async function indexItems(subject: string) {
+  return (await ddb().send(new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': subject } }))).Items ?? [];
+}
+
+describe('WebSocket authentication', () => {
+  it('rejects a connection without credentials with 401', async () => {
+    await expect(TestClient.connect(gateway.wsUrl)).rejects.toThrow('HTTP 401');
+  });
+
+  it('rejects an invalid token with 401', async () => {
+    await expect(TestClient.connect(gateway.wsUrl, { auth: 'Bearer not.a.jwt' })).rejects.toThrow('HTTP 401');
+  });
+
+  it('accepts a token in the Authorization header', async () => {
+    const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(uniqueName()) });
+    await client.subscribe();
+    await client.close();
+  });
+
+  it('accepts a token in the access_token query parameter', async () => {
+    const token = (await bearer(uniqueName())).slice('Bearer '.length);
+    const client = await TestClient.connect(gateway.wsUrl, { query: `access_token=${token}` });
+    await client.subscribe();
+    await client.close();
+  });
+
+  it('accepts the dev Basic user and rejects a wrong password', async () => {
+    const client = await TestClient.connect(gateway.wsUrl, { auth: basic('ditto', 'ditto') });
+    await client.close();
+    await expect(TestClient.connect(gateway.wsUrl, { auth: basic('ditto', 'wrong') })).rejects.toThrow('HTTP 401');
+  });
+
+  it('serves nothing but /ws/2 for upgrades', async () => {
+    await expect(TestClient.connect(gateway.wsUrl.replace('/ws/2', '/ws/1'), { auth: basic('ditto', 'ditto') })).rejects.toThrow('HTTP 404');
+  });
+});
+
+describe('WebSocket lifecycle', () => {
+  it('stores the connection, acknowledges START/STOP and stores the subscription index', async () => {
+    const name = uniqueName();
+    const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(name) });
+    await client.subscribe('?namespaces=org.a,org.b&filter=eq(subject,%22x%22)');
+    const items = await indexItems(`local:${name}`);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ namespaces: ['org.a', 'org.b'], filter: 'eq(subject,"x")', subjects: [`local:${name}`] });
+    const connection = await connectionItem(items[0]!.connectionId as string);
+    expect(connection).toMatchObject({ subjects: [`local:${name}`], subscription: { namespaces: ['org.a', 'org.b'] } });
+    expect(connection!.ttl).toBeGreaterThan(Date.now() / 1000 + 7000);
+
+    await client.subscribe('?namespaces=org.c');
+    expect((await indexItems(`local:${name}`))[0]).toMatchObject({ namespaces: ['org.c'] });
+    expect((await indexItems(`local:${name}`))[0]!.filter).toBeUndefined();
+
+    client.send('STOP-SEND-MESSAGES');
+    expect(await client.next()).toBe('STOP-SEND-MESSAGES:ACK');
+    expect(await indexItems(`local:${name}`)).toHaveLength(0);
+    await client.close();
+  });
+
+  it('removes the connection and its subscriptions on disconnect', async () => {
+    const name = uniqueName();
+    const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(name) });
+    await client.subscribe();
+    const [item] = await indexItems(`local:${name}`);
+    await client.close();
+    for (let i = 0; i < 50 && (await indexItems(`local:${name}`)).length > 0; i++) await sleep(50);
+    expect(await indexItems(`local:${name}`)).toHaveLength(0);
+    expect(await connectionItem(item!.connectionId as string)).toBeUndefined();
+  });
+
+  it('answers an invalid RQL filter with rql.expression.invalid and keeps the connection open', async () => {
+    const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(uniqueName()) });
+    client.send('START-SEND-MESSAGES?filter=eq(nope');
+    const error = await client.nextJson();
+    expect(error).toMatchObject({ topic: '_/_/things/live/errors', status: 400, value: { error: 'rql.expression.invalid' } });
+    await client.subscribe();
+    await client.close();
+  });
+
+  it('answers unknown frames and unsupported control frames with error envelopes, never a false ACK', async () => {
+    const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(uniqueName()) });
+    client.send('HELLO');
+    expect(await client.nextJson()).toMatchObject({ status: 400, value: { error: 'messages:messageformat.invalid' } });
+    client.send('START-SEND-EVENTS');
+    expect(await client.nextJson()).toMatchObject({ status: 501, value: { status: 501, error: 'gateway:method.notimplemented' } });
+    client.send('{"topic": 1}');
+    expect(await client.nextJson()).toMatchObject({ status: 400, value: { error: 'messages:messageformat.invalid', message: expect.any(String), description: expect.any(String) } });
+    await client.subscribe();
+    await client.close();
+  });
+
+  it('closes a frame over 128 KB with 1009 as API Gateway does', async () => {
+    const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(uniqueName()) });
+    client.send('x'.repeat(128 * 1024 + 1));
+    for (let i = 0; i < 40 && !client.closed; i++) await sleep(50);
+    expect(client.closed?.code).toBe(1009);
+  });
+
+  it('closes an idle connection after the idle timeout', async () => {
+    const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(uniqueName()) });
+    for (let i = 0; i < 60 && !client.closed; i++) await sleep(50);
+    expect(client.closed?.code).toBe(1001);
+  });
+});
+
+describe('@connections management endpoint', () => {
+  const sdk = () => new ApiGatewayManagementApiClient({ endpoint: gateway.httpUrl, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+
+  it('delivers a post from the real SDK client and answers 410 Gone for a closed connection', async () => {
+    const name = uniqueName();
+    const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(name) });
+    await client.subscribe();
+    const [item] = await indexItems(`local:${name}`);
+    const connectionId = item!.connectionId as string;
+    await sdk().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('hello') }));
+    expect(await client.next()).toBe('hello');
+    await client.close();
+    await expect(sdk().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('late') }))).rejects.toBeInstanceOf(GoneException);
+  });
+});
+
+describe('HTTP authentication', () => {
+  it('answers a request without credentials with a Ditto 401', async () => {
+    const res = await http(gateway, 'GET', '/api/2/things/ns:x');
+    expect(res.status).toBe(401);
+    expect(res.json()).toMatchObject({ status: 401, error: 'gateway:authentication.failed', message: expect.any(String), description: expect.any(String) });
+  });
+});

@@ -1,0 +1,69 @@
+import { DittoError } from '../../lambdas/core/errors';
+import { matchesRql, parseRql, type RqlContext, selectRecipients } from '../../lambdas/core/messages';
+import { compilePolicy } from '../../lambdas/core/policy';
+
+const context: RqlContext = { thingId: 'ns:t', namespace: 'ns', subject: 'turnOff', direction: 'inbox', featureId: 'lamp', attributes: { room: 'kitchen', floor: 2, tags: { eco: true } } };
+
+describe('RQL', () => {
+  it.each([
+    ['eq(subject,"turnOff")', true],
+    ["eq(subject,'turnOn')", false],
+    ['ne(direction,"outbox")', true],
+    ['gt(attributes/floor,1)', true],
+    ['ge(attributes/floor,2)', true],
+    ['lt(attributes/floor,2)', false],
+    ['le(attributes/floor,2)', true],
+    ['in(namespace,"a","ns")', true],
+    ['like(subject,"turn*")', true],
+    ['like(subject,"turn?")', false],
+    ['exists(featureId)', true],
+    ['exists(attributes/missing)', false],
+    ['eq(attributes/tags/eco,true)', true],
+    ['and(eq(thingId,"ns:t"),or(eq(subject,"x"),eq(attributes/room,"kitchen")))', true],
+    ['not(eq(direction,"inbox"))', false],
+    ['gt(attributes/room,1)', false],
+  ])('%s -> %s', (filter, expected) => {
+    expect(matchesRql(parseRql(filter), context)).toBe(expected);
+  });
+
+  it.each(['', 'eq(subject)', 'foo(subject,1)', 'eq(unknown,1)', 'eq(subject,"x"', 'and()', 'eq(subject,bare)', 'like(subject,1)', `${'not('.repeat(40)}exists(subject)${')'.repeat(40)}`])(
+    'rejects %s with rql.expression.invalid',
+    (filter) => {
+      try {
+        parseRql(filter);
+        throw new Error('accepted');
+      } catch (e) {
+        expect((e as DittoError).error).toBe('rql.expression.invalid');
+      }
+    },
+  );
+});
+
+describe('recipient selection', () => {
+  const enforcer = compilePolicy({
+    policyId: 'ns:p',
+    entries: {
+      A: { subjects: { 'u:a': { type: '' }, 'u:b': { type: '' }, 'u:c': { type: '' } }, resources: { 'message:/': { grant: ['READ'], revoke: [] } } },
+      B: { subjects: { 'u:c': { type: '' } }, resources: { 'message:/inbox': { grant: [], revoke: ['READ'] } } },
+    },
+  });
+  const readers = enforcer.readers('message:/features/lamp/inbox/messages/turnOff', 'READ');
+
+  it('keeps readers that pass their filters, drops the sender, duplicates and revoked subjects', () => {
+    const picked = selectRecipients(
+      [
+        { connectionId: '1', subjects: ['u:a'] },
+        { connectionId: '1', subjects: ['u:a'] },
+        { connectionId: '2', subjects: ['u:b'], namespaces: ['other'] },
+        { connectionId: '3', subjects: ['u:b'], filter: 'eq(attributes/room,"kitchen")' },
+        { connectionId: '4', subjects: ['u:b'], filter: 'eq(attributes/room,"garage")' },
+        { connectionId: '5', subjects: ['u:x'] },
+        { connectionId: 'me', subjects: ['u:a'] },
+      ],
+      readers,
+      context,
+      'me',
+    );
+    expect(picked.map((p) => p.connectionId)).toEqual(['1', '3']);
+  });
+});
