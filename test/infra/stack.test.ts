@@ -1,0 +1,156 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { TABLES } from '../../lambdas/store/schema';
+import { MessagingStack } from '../../lib/messaging-stack';
+
+const ISSUER = { issuer: 'https://issuer.example/', jwksUrl: 'https://issuer.example/jwks.json', prefix: 'example' };
+
+function synth(props: Partial<ConstructorParameters<typeof MessagingStack>[2]> = {}): Template {
+  // Skip esbuild bundling in assertions: the template is what matters here.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new MessagingStack(app, 'TestStack', { issuers: [ISSUER], env: { account: '123456789012', region: 'eu-central-1' }, ...props });
+  return Template.fromStack(stack);
+}
+
+function policyStatementsOf(template: Template, functionEnvKey: string): unknown[] {
+  const functions = template.findResources('AWS::Lambda::Function');
+  const entry = Object.values(functions).find((f) => f.Properties?.Environment?.Variables?.[functionEnvKey] !== undefined);
+  return entry ? [entry] : [];
+}
+
+describe('When the stack is synthesized with defaults', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synth();
+  });
+
+  it('creates the five tables from the shared schema, on demand', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', Object.keys(TABLES).length);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'subject', KeyType: 'HASH' },
+        { AttributeName: 'connectionId', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+  });
+
+  it('puts TTL on session tables and point-in-time recovery on things and policies', () => {
+    for (const key of ['connectionId', 'key']) {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      });
+    }
+    for (const key of ['thingId', 'policyId']) {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+    }
+  });
+
+  it('routes /api/2/{proxy+} on the HTTP API', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'ANY /api/2/{proxy+}' });
+  });
+
+  it('has $connect (with the Lambda authorizer), $disconnect and a two-way $default on the WebSocket API', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'WEBSOCKET', RouteSelectionExpression: '$request.body.action' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$connect', AuthorizationType: 'CUSTOM', AuthorizerId: Match.anyValue() });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$disconnect' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', RouteResponseSelectionExpression: '$default' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'REQUEST' });
+  });
+
+  it('throttles and logs access on both stages', () => {
+    template.resourcePropertiesCountIs(
+      'AWS::ApiGatewayV2::Stage',
+      {
+        DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+        AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      },
+      2,
+    );
+  });
+
+  it('runs every function on Node.js 22, arm64, with source maps and a retained log group', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 6);
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps', AUTH_ISSUERS: JSON.stringify([ISSUER]) }) },
+      LoggingConfig: { LogGroup: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('scopes execute-api:ManageConnections to this WebSocket API stage', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'execute-api:ManageConnections',
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('execute-api'), { Ref: Match.stringLikeRegexp('WebSocketApi') }, '/ws/*/@connections/*'])],
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('gives the $connect function write access to connections only', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const connectPolicy = Object.entries(policies).find(([id]) => id.startsWith('WsConnect'))![1];
+    const statements = connectPolicy.Properties.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[];
+    const tables = JSON.stringify(statements.map((s) => s.Resource));
+    expect(tables).toMatch(/TablesConnections/);
+    expect(tables).not.toMatch(/TablesThings|TablesPolicies|TablesCorrelations|TablesSubscriptions/);
+    expect(statements.flatMap((s) => s.Action)).not.toContain('dynamodb:Query');
+  });
+
+  it('lets the authorizer touch no table', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    expect(Object.keys(policies).some((id) => id.startsWith('WsAuthorizer'))).toBe(false);
+  });
+
+  it('feeds WebSocket timeouts through an encrypted SQS delay queue with a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 3, deadLetterTargetArn: Match.anyValue() }, SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(policyStatementsOf(template, 'TIMEOUT_QUEUE_URL')).toHaveLength(1);
+  });
+
+  it('lets the HTTP function outlive the longest HTTP wait', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 30, Environment: { Variables: Match.objectLike({ MAX_HTTP_TIMEOUT_MS: '29000' }) } });
+  });
+
+  it('outputs the HTTP and WebSocket URLs', () => {
+    template.hasOutput('HttpUrl', { Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/api/2')])] } });
+    template.hasOutput('WebSocketUrl', { Value: { 'Fn::Join': ['', Match.arrayWith(['wss://'])] } });
+  });
+
+  it('never enables Basic auth unless configured', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    for (const f of Object.values(functions)) expect(f.Properties.Environment.Variables.DEV_BASIC_USERS).toBeUndefined();
+  });
+});
+
+describe('When configuration is given', () => {
+  it('passes limits and dev users to the functions', () => {
+    const template = synth({ maxHttpTimeoutSeconds: 20, maxMessageBytes: 65536, devBasicUsers: 'ditto:ditto', throttle: { rateLimit: 5, burstLimit: 10 } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MAX_HTTP_TIMEOUT_MS: '20000', MAX_MESSAGE_BYTES: '65536', DEV_BASIC_USERS: 'ditto:ditto' }) },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 } });
+  });
+
+  it('fails fast on an HTTP timeout API Gateway cannot honour', () => {
+    expect(() => synth({ maxHttpTimeoutSeconds: 45 })).toThrow(/maxHttpTimeoutSeconds must be 1..29/);
+  });
+
+  it('fails fast when nobody could authenticate', () => {
+    expect(() => synth({ issuers: [] })).toThrow(/at least one OIDC issuer/);
+  });
+});
