@@ -1,0 +1,141 @@
+import type { LocalGateway } from '../../local/gateway';
+import { basic, bearer, http, putJson, startTestGateway, uniqueName, uniqueNamespace } from '../support/harness';
+
+let gateway: LocalGateway;
+beforeAll(async () => {
+  gateway = await startTestGateway();
+});
+afterAll(async () => gateway.stop());
+
+const ownerPolicy = (owner: string, extra: Record<string, unknown> = {}) => ({
+  entries: {
+    OWNER: {
+      subjects: { [owner]: { type: 'test' } },
+      resources: { 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'message:/': { grant: ['READ', 'WRITE'], revoke: [] } },
+    },
+    ...extra,
+  },
+});
+
+describe('things', () => {
+  it('creates a thing with a default policy, reads, replaces and deletes it', async () => {
+    const ns = uniqueNamespace();
+    const alice = uniqueName('alice');
+    const auth = await bearer(alice);
+    const created = await putJson(gateway, `/api/2/things/${ns}:lamp`, auth, { attributes: { room: 'kitchen' } });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBe(`/api/2/things/${encodeURIComponent(`${ns}:lamp`)}`);
+    expect(created.json()).toEqual({ thingId: `${ns}:lamp`, policyId: `${ns}:lamp`, attributes: { room: 'kitchen' } });
+
+    const policy = await http(gateway, 'GET', `/api/2/policies/${ns}:lamp`, { auth });
+    expect(policy.json()).toMatchObject({ entries: { DEFAULT: { subjects: { [`local:${alice}`]: expect.anything() } } } });
+
+    expect((await putJson(gateway, `/api/2/things/${ns}:lamp`, auth, { attributes: { room: 'hall' } })).status).toBe(204);
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:lamp`, { auth })).json()).toMatchObject({ attributes: { room: 'hall' } });
+    expect((await http(gateway, 'DELETE', `/api/2/things/${ns}:lamp`, { auth })).status).toBe(204);
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:lamp`, { auth })).status).toBe(404);
+  });
+
+  it('hides a thing from a subject without READ (404) and refuses changes without WRITE (403)', async () => {
+    const ns = uniqueNamespace();
+    const owner = `local:${uniqueName('owner')}`;
+    const readerName = uniqueName('reader');
+    const auth = await bearer(owner.slice('local:'.length));
+    await putJson(gateway, `/api/2/policies/${ns}:p`, auth, ownerPolicy(owner, { READER: { subjects: { [`local:${readerName}`]: { type: 't' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] } } } }));
+    expect((await putJson(gateway, `/api/2/things/${ns}:t`, auth, { policyId: `${ns}:p` })).status).toBe(201);
+
+    const stranger = await http(gateway, 'GET', `/api/2/things/${ns}:t`, { auth: await bearer(uniqueName('stranger')) });
+    expect(stranger.status).toBe(404);
+    expect(stranger.json()).toMatchObject({ status: 404, error: 'things:thing.notfound' });
+
+    const reader = await bearer(readerName);
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:t`, { auth: reader })).status).toBe(200);
+    const denied = await putJson(gateway, `/api/2/things/${ns}:t`, reader, { policyId: `${ns}:p` });
+    expect(denied.status).toBe(403);
+    expect(denied.json()).toMatchObject({ error: 'things:thing.notmodifiable' });
+  });
+
+  it.each([
+    ['an invalid id', '/api/2/things/no-namespace-colon', '{}', 400, 'things:id.invalid'],
+    ['a %2F in the id', '/api/2/things/ns:a%2Fb', '{}', 400, 'things:id.invalid'],
+    ['invalid JSON', '/api/2/things/ns:ok', '{', 400, 'json.invalid'],
+    ['a non-object body', '/api/2/things/ns:ok', '[]', 400, 'things:thing.invalid'],
+    ['a body id that differs', '/api/2/things/ns:ok', '{"thingId":"ns:other"}', 400, 'things:thing.invalid'],
+  ])('rejects %s', async (_n, path, body, status, error) => {
+    const res = await http(gateway, 'PUT', path, { auth: basic('ditto', 'ditto'), body, headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(status);
+    expect(res.json()).toMatchObject({ status, error, message: expect.any(String) });
+  });
+
+  it('percent-decodes ids once', async () => {
+    const ns = uniqueNamespace();
+    const auth = await bearer(uniqueName());
+    const res = await putJson(gateway, `/api/2/things/${encodeURIComponent(`${ns}:with space`)}`, auth, {});
+    expect(res.status).toBe(201);
+    expect(res.json()).toMatchObject({ thingId: `${ns}:with space` });
+  });
+});
+
+describe('policies', () => {
+  it('creates (201), replaces (204), reads and deletes a policy', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    const created = await putJson(gateway, `/api/2/policies/${ns}:p`, auth, ownerPolicy(`local:${owner}`));
+    expect(created.status).toBe(201);
+    expect(created.json()).toMatchObject({ policyId: `${ns}:p` });
+    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, ownerPolicy(`local:${owner}`))).status).toBe(204);
+    expect((await http(gateway, 'GET', `/api/2/policies/${ns}:p`, { auth })).status).toBe(200);
+    expect((await http(gateway, 'DELETE', `/api/2/policies/${ns}:p`, { auth })).status).toBe(204);
+    expect((await http(gateway, 'GET', `/api/2/policies/${ns}:p`, { auth })).json()).toMatchObject({ error: 'policies:policy.notfound' });
+  });
+
+  it('prevents a lock-out: some subject must keep WRITE on policy:/', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    const res = await putJson(gateway, `/api/2/policies/${ns}:p`, auth, {
+      entries: { A: { subjects: { [`local:${owner}`]: { type: 't' } }, resources: { 'policy:/': { grant: ['READ'], revoke: [] } } } },
+    });
+    expect(res.status).toBe(403);
+    expect(res.json()).toMatchObject({ error: 'policies:policy.modificationinvalid' });
+  });
+
+  it('lets a reader read but not modify (403 notmodifiable), and hides it from others (404)', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const reader = uniqueName('reader');
+    await putJson(gateway, `/api/2/policies/${ns}:p`, await bearer(owner), ownerPolicy(`local:${owner}`, { R: { subjects: { [`local:${reader}`]: { type: 't' } }, resources: { 'policy:/': { grant: ['READ'], revoke: [] } } } }));
+    const readerAuth = await bearer(reader);
+    expect((await http(gateway, 'GET', `/api/2/policies/${ns}:p`, { auth: readerAuth })).status).toBe(200);
+    const put = await putJson(gateway, `/api/2/policies/${ns}:p`, readerAuth, ownerPolicy(`local:${reader}`));
+    expect(put.json()).toMatchObject({ status: 403, error: 'policies:policy.notmodifiable' });
+    expect((await http(gateway, 'DELETE', `/api/2/policies/${ns}:p`, { auth: await bearer(uniqueName()) })).status).toBe(404);
+  });
+
+  it('rejects an invalid policy and an invalid id', async () => {
+    const auth = await bearer(uniqueName());
+    const invalid = await putJson(gateway, `/api/2/policies/${uniqueNamespace()}:p`, auth, { entries: { A: { subjects: {}, resources: { 'message:/': { grant: ['FLY'] } } } } });
+    expect(invalid.json()).toMatchObject({ status: 400, error: 'policies:policy.invalid' });
+    const badId = await putJson(gateway, '/api/2/policies/bad', auth, ownerPolicy('local:x'));
+    expect(badId.json()).toMatchObject({ status: 400, error: 'policies:id.invalid' });
+  });
+
+  it('lets exactly one of two concurrent replaces win; the other gets 412, nothing is silently lost', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    await putJson(gateway, `/api/2/policies/${ns}:p`, auth, ownerPolicy(`local:${owner}`));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => putJson(gateway, `/api/2/policies/${ns}:p`, auth, ownerPolicy(`local:${owner}`, { [`E${i}`]: { subjects: { [`local:x${i}`]: { type: 't' } }, resources: { 'message:/': { grant: ['READ'], revoke: [] } } } }))),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 204).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.every((s) => s === 204 || s === 412)).toBe(true);
+    // The stored policy is exactly one of the writes that reported success.
+    const stored = (await http(gateway, 'GET', `/api/2/policies/${ns}:p`, { auth })).json() as { entries: Record<string, unknown> };
+    const extra = Object.keys(stored.entries).filter((k) => k !== 'OWNER');
+    expect(extra).toHaveLength(1);
+    expect(statuses[Number(extra[0]!.slice(1))]).toBe(204);
+  });
+});
