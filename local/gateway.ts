@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { WebSocket, WebSocketServer } from 'ws';
 import { resetConfig } from '../lambdas/config';
+import { cancelLocalTimeouts } from '../lambdas/gateway/timeouts';
 import { handler as httpHandler } from '../lambdas/handlers/http-api';
 import { handler as authorizerHandler } from '../lambdas/handlers/ws-authorizer';
 import { handler as connectHandler } from '../lambdas/handlers/ws-connect';
@@ -105,6 +106,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   const idleTimeoutMs = options.idleTimeoutMs ?? 10 * 60_000;
   const maxLifetimeMs = options.maxLifetimeMs ?? 2 * 3600_000;
   const connections = new Map<string, Connection>();
+  const pendingDisconnects = new Set<Promise<unknown>>();
   const stage = 'local';
 
   const server: Server = createServer((req, res) => {
@@ -313,9 +315,10 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       if (c) clearTimeout(c.lifetimeTimer);
       connections.delete(connectionId);
       log({ ws: 'disconnect', connectionId });
-      disconnectHandler({ requestContext: wsRequestContext(connectionId, '$disconnect', 'DISCONNECT', authorizer), isBase64Encoded: false } as never).catch(
-        (e: unknown) => console.error(JSON.stringify({ level: 'error', msg: '$disconnect failed', error: String(e) })),
-      );
+      const done = disconnectHandler({ requestContext: wsRequestContext(connectionId, '$disconnect', 'DISCONNECT', authorizer), isBase64Encoded: false } as never)
+        .catch((e: unknown) => console.error(JSON.stringify({ level: 'error', msg: '$disconnect failed', error: String(e) })))
+        .finally(() => pendingDisconnects.delete(done));
+      pendingDisconnects.add(done);
     });
   }
 
@@ -326,6 +329,9 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     connectionCount: () => connections.size,
     async stop() {
       for (const c of connections.values()) c.ws.terminate();
+      await new Promise((r) => setImmediate(r));
+      await Promise.all([...pendingDisconnects]); // let $disconnect clean up before the database goes away
+      cancelLocalTimeouts();
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -6,6 +6,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { getConfig } from '../config';
+import { handler as timeoutHandler } from '../handlers/ws-timeout';
 
 export interface TimeoutJob {
   readonly key: string;
@@ -16,6 +17,13 @@ export interface TimeoutJob {
 export const MAX_SQS_DELAY_SECONDS = 900;
 
 let sqs: SQSClient | undefined;
+const localTimers = new Set<NodeJS.Timeout>();
+
+/** Local runtime only: drop pending timers when the gateway stops. */
+export function cancelLocalTimeouts(): void {
+  for (const t of localTimers) clearTimeout(t);
+  localTimers.clear();
+}
 
 export async function scheduleTimeout(job: TimeoutJob): Promise<void> {
   const { timeoutQueueUrl } = getConfig();
@@ -31,10 +39,10 @@ export async function scheduleTimeout(job: TimeoutJob): Promise<void> {
     return;
   }
   const timer = setTimeout(() => {
+    localTimers.delete(timer);
     const event = { Records: [{ messageId: `local-${job.key}`, body: JSON.stringify(job) }] } as unknown as SQSEvent;
-    import('../handlers/ws-timeout')
-      .then(({ handler }) => handler(event))
-      .catch((e: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'local timeout check failed', key: job.key, error: String(e) })));
+    timeoutHandler(event).catch((e: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'local timeout check failed', key: job.key, error: String(e) })));
   }, job.timeoutMs);
   timer.unref();
+  localTimers.add(timer);
 }
