@@ -14,6 +14,8 @@ export function ensureLocalCredentials(): void {
   process.env.AWS_REGION ??= 'local';
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  // Lambda runs Node.js 22; the local runtime may run on 20, which the SDK warns about on every start.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
 
 export async function startDynamoDbLocal(options: { port?: number; dbPath?: string } = {}): Promise<LocalDynamo> {

@@ -36,6 +36,8 @@ export interface GatewayOptions {
   readonly devKeyFile?: string;
   /** Log each request to stdout. @default false */
   readonly verbose?: boolean;
+  /** Called with each handler invocation's route and duration (the benchmark's Lambda time). */
+  readonly onInvoke?: (route: string, ms: number) => void;
 }
 
 export interface LocalGateway {
@@ -137,6 +139,15 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   resetConfig();
 
   const log = (line: object) => options.verbose && console.log(JSON.stringify(line));
+  /** Runs a handler like Lambda would, reporting its duration. */
+  async function invoke<E, R>(route: string, fn: (event: E) => Promise<R>, event: E): Promise<R> {
+    const start = performance.now();
+    try {
+      return await fn(event);
+    } finally {
+      options.onInvoke?.(route, performance.now() - start);
+    }
+  }
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', httpUrl);
@@ -172,7 +183,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
       isBase64Encoded: !isText,
     };
-    const result = await httpHandler(event);
+    const result = await invoke('http-api', httpHandler, event);
     const r: APIGatewayProxyStructuredResultV2 =
       typeof result === 'object' && result !== null && 'statusCode' in result ? result : { statusCode: 200, body: JSON.stringify(result), headers: { 'content-type': 'application/json' } };
     const out = r.body === undefined ? Buffer.alloc(0) : r.isBase64Encoded ? Buffer.from(r.body, 'base64') : Buffer.from(r.body, 'utf8');
@@ -250,7 +261,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     (async () => {
       let auth: APIGatewayAuthorizerResult;
       try {
-        auth = await authorizerHandler({
+        auth = await invoke('ws-authorizer', authorizerHandler, {
           type: 'REQUEST',
           methodArn: `arn:aws:execute-api:local:local:local/${stage}/$connect`,
           headers,
@@ -262,7 +273,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       }
       if (auth.policyDocument.Statement.some((s) => 'Effect' in s && s.Effect === 'Deny')) return rejectUpgrade(socket, 403, 'Forbidden');
       const authorizer = { ...(auth.context ?? {}), principalId: auth.principalId };
-      const connected = (await connectHandler({
+      const connected = (await invoke('$connect', connectHandler, {
         requestContext: wsRequestContext(connectionId, '$connect', 'CONNECT', authorizer),
         isBase64Encoded: false,
       } as never)) as APIGatewayProxyResultV2;
@@ -298,7 +309,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         return;
       }
       const event = { requestContext: wsRequestContext(connectionId, '$default', 'MESSAGE', authorizer), body: data.toString('utf8'), isBase64Encoded: false };
-      defaultHandler(event as never)
+      invoke('$default', defaultHandler, event as never)
         .then((result) => {
           const body = typeof result === 'object' && result !== null && 'body' in result ? result.body : undefined;
           if (body !== undefined && ws.readyState === WebSocket.OPEN) ws.send(body);
@@ -315,7 +326,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       if (c) clearTimeout(c.lifetimeTimer);
       connections.delete(connectionId);
       log({ ws: 'disconnect', connectionId });
-      const done = disconnectHandler({ requestContext: wsRequestContext(connectionId, '$disconnect', 'DISCONNECT', authorizer), isBase64Encoded: false } as never)
+      const done = invoke('$disconnect', disconnectHandler, { requestContext: wsRequestContext(connectionId, '$disconnect', 'DISCONNECT', authorizer), isBase64Encoded: false } as never)
         .catch((e: unknown) => console.error(JSON.stringify({ level: 'error', msg: '$disconnect failed', error: String(e) })))
         .finally(() => pendingDisconnects.delete(done));
       pendingDisconnects.add(done);

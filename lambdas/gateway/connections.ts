@@ -9,6 +9,9 @@ import { getConfig } from '../config';
 
 let client: ApiGatewayManagementApiClient | undefined;
 
+/** The shared client (the benchmark adds a counting middleware to it). */
+export const managementApiClient = (): ApiGatewayManagementApiClient => managementClient();
+
 function managementClient(): ApiGatewayManagementApiClient {
   if (client) return client;
   const { managementEndpoint } = getConfig();

@@ -22,16 +22,12 @@ export async function routeResponse(envelope: Envelope, responder: Sender): Prom
   const access = await accessCache().load(thingId);
   if (!access?.enforcer || !isReader(access.enforcer.readers(messageResource(envelope.path), 'READ'), responder.subjects)) return 'dropped';
 
-  const pending = await correlations.get(key);
-  if (!pending || pending.state !== 'pending' || pending.topic !== envelope.topic || pending.path !== envelope.path) return 'dropped';
-  if (pending.issuer.kind === 'ws' && pending.issuer.connectionId === responder.connectionId) return 'dropped';
-
   const headers = forwardedHeaders(envelope.headers, responder.subjects[0]);
-  const answered = await correlations.answer(key, {
-    status: envelope.status,
-    headers,
-    ...(envelope.value !== undefined ? { value: envelope.value } : {}),
-  });
+  const answered = await correlations.answer(
+    key,
+    { status: envelope.status, headers, ...(envelope.value !== undefined ? { value: envelope.value } : {}) },
+    { topic: envelope.topic, path: envelope.path, ...(responder.connectionId !== undefined ? { responderConnectionId: responder.connectionId } : {}) },
+  );
   if (!answered) return 'dropped';
   if (answered.issuer.kind === 'ws') {
     const response: Envelope = {

@@ -75,9 +75,22 @@ export class CorrelationsRepository {
     return out.Item as Correlation | undefined;
   }
 
-  /** First response wins: only a pending, unexpired correlation accepts it. Returns undefined when dropped. */
-  async answer(key: string, response: StoredResponse): Promise<Correlation | undefined> {
-    return this.transition(key, 'answered', 'expiresAt >= :now', { ':now': Date.now() }, response);
+  /**
+   * First response wins: only a pending, unexpired correlation for the same topic and path, not issued
+   * by the responding connection itself, accepts it. One conditional write, no read before it.
+   * Returns undefined when the response is dropped.
+   */
+  async answer(key: string, response: StoredResponse, expect: { topic: string; path: string; responderConnectionId?: string }): Promise<Correlation | undefined> {
+    const sameMessage = '#topic = :topic AND #path = :path';
+    const notFromIssuer = 'attribute_not_exists(#issuer.connectionId) OR #issuer.connectionId <> :responder';
+    return this.transition(
+      key,
+      'answered',
+      `expiresAt >= :now AND ${sameMessage} AND (${notFromIssuer})`,
+      { ':now': Date.now(), ':topic': expect.topic, ':path': expect.path, ':responder': expect.responderConnectionId ?? '-' },
+      response,
+      { '#topic': 'topic', '#path': 'path', '#issuer': 'issuer' },
+    );
   }
 
   /** Marks a still-pending correlation as timed out; undefined when it was answered (or gone) first. */
@@ -91,6 +104,7 @@ export class CorrelationsRepository {
     extraCondition?: string,
     extraValues: Record<string, unknown> = {},
     response?: StoredResponse,
+    extraNames: Record<string, string> = {},
   ): Promise<Correlation | undefined> {
     try {
       const out = await this.client().send(
@@ -99,7 +113,7 @@ export class CorrelationsRepository {
           Key: { key },
           UpdateExpression: response ? 'SET #state = :state, #response = :response' : 'SET #state = :state',
           ConditionExpression: `attribute_exists(#k) AND #state = :pending${extraCondition ? ` AND ${extraCondition}` : ''}`,
-          ExpressionAttributeNames: { '#k': 'key', '#state': 'state', ...(response ? { '#response': 'response' } : {}) },
+          ExpressionAttributeNames: { '#k': 'key', '#state': 'state', ...extraNames, ...(response ? { '#response': 'response' } : {}) },
           ExpressionAttributeValues: { ':state': state, ':pending': 'pending', ...extraValues, ...(response ? { ':response': response } : {}) },
           ReturnValues: 'ALL_NEW',
         }),

@@ -1,0 +1,461 @@
+/**
+ * `npm run bench [-- --quick]`: latency, fan-out, scaling against a scan-every-connection baseline,
+ * DynamoDB work per message, cold start and cost, against the local runtime (DynamoDB Local + the
+ * local gateway running the real handlers). Writes bench/results.json and one SVG per scenario.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { getConfig, resetConfig } from '../lambdas/config';
+import { compilePolicy, isReader } from '../lambdas/core/policy';
+import { selectRecipients } from '../lambdas/core/messages';
+import { documentClient, nowSeconds } from '../lambdas/store/client';
+import { SessionsRepository } from '../lambdas/store/sessions';
+import { TABLES, type TableKey } from '../lambdas/store/schema';
+import { createTables, startDynamoDbLocal } from '../local/dynamodb';
+import { startGateway } from '../local/gateway';
+import { buildLambdas } from '../scripts/build-lambdas';
+import { Meter } from './lib/meter';
+import * as P from './lib/prices';
+import { nowMs, progress, round, summarize, table } from './lib/stats';
+import { barChart } from './lib/svg';
+import { connect, connectMany, createThing, respondToAll } from './lib/world';
+
+const quick = process.argv.includes('--quick');
+const OUT = __dirname;
+const MEMORY_GB = 0.5;
+const results: Record<string, unknown> = {
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version },
+  mode: quick ? 'quick' : 'full',
+  startedAt: new Date().toISOString(),
+};
+const invocations: Record<string, number[]> = {};
+const handlerMs: Record<string, number> = {};
+const meter = new Meter();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  console.log(`Benchmark (${quick ? 'quick' : 'full'}) on ${cpus().length} cores, ${results.machine && (results.machine as { cpuModel?: string }).cpuModel}`);
+  const dynamo = await startDynamoDbLocal();
+  const names = Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [k, `bench-${k}`])) as Record<TableKey, string>;
+  for (const k of Object.keys(TABLES) as TableKey[]) process.env[TABLES[k].envName] = names[k];
+  await createTables(dynamo.endpoint, names);
+  process.env.FANOUT_CONCURRENCY ??= '128';
+  const gateway = await startGateway({ port: 0, dynamodbEndpoint: dynamo.endpoint, onInvoke: (route, ms) => (invocations[route] ??= []).push(ms) });
+  meter.install();
+  try {
+    await warmUp(gateway.httpUrl, gateway.wsUrl);
+    await latency(gateway.httpUrl, gateway.wsUrl);
+    await dynamoWork(gateway.httpUrl, gateway.wsUrl);
+    await fanOut(gateway.httpUrl, gateway.wsUrl);
+    await scaling(dynamo.endpoint);
+    await coldStart();
+    cost();
+  } finally {
+    await gateway.stop();
+    await dynamo.stop();
+  }
+  results.seconds = Math.round((Date.now() - t0) / 1000);
+  writeFileSync(join(OUT, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nWrote bench/results.json and bench/*.svg in ${results.seconds} s.`);
+}
+
+/** DynamoDB Local runs on a JVM: its first thousand requests are several times slower than the rest. */
+async function warmUp(httpUrl: string, wsUrl: string): Promise<void> {
+  const fixture = await createThing(httpUrl, `bench.warmup:${randomUUID().slice(0, 8)}`, 'bench-warm');
+  const device = await connect(wsUrl, 'bench-warm');
+  await device.subscribe();
+  respondToAll(device);
+  const issuer = await connect(wsUrl, 'bench-warm');
+  const n = quick ? 400 : 1500;
+  const tick = progress('warming up DynamoDB Local');
+  for (let i = 0; i < n; i++) {
+    await send(i % 2 === 0 ? 'ws' : 'http', fixture, issuer, httpUrl);
+    tick(i + 1, n);
+  }
+  device.close();
+  issuer.close();
+}
+
+// 1. Round-trip latency: application -> device -> response.
+async function latency(httpUrl: string, wsUrl: string): Promise<void> {
+  console.log('\n1. Round-trip latency (application -> device -> response)');
+  const fixture = await createThing(httpUrl, `bench.latency:${randomUUID().slice(0, 8)}`, 'bench-app');
+  // The device shares the owner's subject (READ); issuers are other, unsubscribed connections of it.
+  const owner = await connect(wsUrl, 'bench-app');
+  await owner.subscribe();
+  respondToAll(owner);
+
+  const perIssuer = quick ? 40 : 200;
+  const rows: Record<string, unknown>[] = [];
+  const [, name] = fixture.thingId.split(':');
+  const ns = fixture.thingId.split(':')[0]!;
+  for (const transport of ['ws', 'http'] as const) {
+    for (const concurrency of [1, 10, 50]) {
+      const samples: number[] = [];
+      const tick = progress(`${transport} x${concurrency}`);
+      const total = perIssuer * concurrency;
+      const issuers = transport === 'ws' ? await Promise.all(Array.from({ length: concurrency }, () => connect(wsUrl, 'bench-app'))) : [];
+      const start = nowMs();
+      await Promise.all(
+        Array.from({ length: concurrency }, async (_, i) => {
+          for (let n = 0; n < perIssuer; n++) {
+            const t = nowMs();
+            if (transport === 'ws') {
+              const issuer = issuers[i]!;
+              const correlationId = randomUUID();
+              await new Promise<void>((resolve) => {
+                const h = (text: string) => {
+                  if (text.includes(correlationId)) resolve();
+                };
+                issuer.onMessage(h);
+                issuer.ws.send(JSON.stringify({ topic: `${ns}/${name}/things/live/messages/ping`, path: '/inbox/messages/ping', headers: { 'correlation-id': correlationId, 'content-type': 'application/json' }, value: n }));
+              });
+            } else {
+              const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/inbox/messages/ping`, { method: 'POST', headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' }, body: String(n) });
+              await res.arrayBuffer();
+              if (res.status !== 200) throw new Error(`HTTP round trip failed: ${res.status}`);
+            }
+            samples.push(nowMs() - t);
+            tick(samples.length, total);
+          }
+        }),
+      );
+      const seconds = (nowMs() - start) / 1000;
+      issuers.forEach((c) => c.close());
+      const s = summarize(samples);
+      rows.push({ transport: transport === 'ws' ? 'WS->WS' : 'HTTP->WS', issuers: concurrency, n: s.count, p50_ms: round(s.p50), p95_ms: round(s.p95), p99_ms: round(s.p99), per_s: round(s.count / seconds, 0) });
+    }
+  }
+  owner.close();
+  console.log(table(rows));
+  results.latency = rows;
+  writeFileSync(
+    join(OUT, 'latency.svg'),
+    barChart({
+      title: 'Round trip application -> device -> response (local)',
+      categories: rows.map((r) => `${r.transport} x${r.issuers}`),
+      series: [
+        { name: 'p50 ms', values: rows.map((r) => r.p50_ms as number) },
+        { name: 'p95 ms', values: rows.map((r) => r.p95_ms as number) },
+        { name: 'p99 ms', values: rows.map((r) => r.p99_ms as number) },
+      ],
+      unit: 'ms',
+    }),
+  );
+}
+
+// 4. DynamoDB work per message and sequential round trips before the first delivery.
+async function dynamoWork(httpUrl: string, wsUrl: string): Promise<void> {
+  console.log('\n4. DynamoDB work per message');
+  const rows: Record<string, unknown>[] = [];
+  const device = await connect(wsUrl, 'bench-dyn-app');
+  await device.subscribe();
+  respondToAll(device);
+  const issuer = await connect(wsUrl, 'bench-dyn-app');
+  const reps = quick ? 10 : 50;
+  for (const k of Object.keys(invocations)) delete invocations[k]; // Lambda time for the cost model: sequential pairs only
+  for (const kind of ['cold', 'warm'] as const) {
+    for (const transport of ['ws', 'http'] as const) {
+      const trips: number[] = [];
+      const totals = { ops: 0, rcu: 0, wcu: 0, reads: 0, writes: 0 };
+      let pollReads = 0;
+      for (let i = 0; i < reps; i++) {
+        // cold: a thing this container has never seen (thing and policy not cached)
+        const thingId = `bench.dyn:${kind}-${transport}-${i}-${randomUUID().slice(0, 6)}`;
+        const fixture = await createThing(httpUrl, thingId, 'bench-dyn-app');
+        if (kind === 'warm') {
+          await send(transport, fixture, issuer, httpUrl); // fills the cache
+        } else {
+          await sleep(getConfig().cacheTtlMs + 50); // the PUTs above cached nothing for reads, but be sure
+        }
+        meter.reset();
+        await send(transport, fixture, issuer, httpUrl);
+        await sleep(20);
+        trips.push(meter.roundTripsBeforeFirstPost());
+        const t = meter.totals();
+        totals.ops += t.ops;
+        totals.rcu += t.rcu;
+        totals.wcu += t.wcu;
+        totals.reads += (t.byOp.GetItem ?? 0) + (t.byOp.Query ?? 0);
+        totals.writes += (t.byOp.PutItem ?? 0) + (t.byOp.UpdateItem ?? 0) + (t.byOp.BatchWriteItem ?? 0) + (t.byOp.DeleteItem ?? 0);
+        // GetItems beyond the thing and policy (cold) are the waiting HTTP request's polls of its correlation
+        if (transport === 'http') pollReads += Math.max(0, (t.byOp.GetItem ?? 0) - (kind === 'cold' ? 2 : 0));
+      }
+      rows.push({
+        path: kind,
+        transport: transport === 'ws' ? 'WS->WS' : 'HTTP->WS',
+        round_trips_before_first_delivery: round(summarize(trips).p50, 0),
+        ops_per_pair: round(totals.ops / reps, 1),
+        reads: round(totals.reads / reps, 1),
+        writes: round(totals.writes / reps, 1),
+        rcu: round(totals.rcu / reps, 2),
+        wcu: round(totals.wcu / reps, 2),
+        ...(transport === 'http' ? { polling_reads: round(pollReads / reps, 1) } : { polling_reads: 0 }),
+      });
+    }
+  }
+  device.close();
+  issuer.close();
+  for (const [route, ms] of Object.entries(invocations)) handlerMs[route] = round(summarize(ms).p50);
+  console.log(table(rows));
+  console.log(`  handler time per invocation (p50): ${Object.entries(handlerMs).map(([r, ms]) => `${r} ${ms} ms`).join(', ')}`);
+  results.dynamodb = rows;
+  results.handlerMs = handlerMs;
+  writeFileSync(
+    join(OUT, 'dynamodb.svg'),
+    barChart({
+      title: 'DynamoDB work per request/response pair',
+      categories: rows.map((r) => `${r.path} ${r.transport}`),
+      series: [
+        { name: 'sequential round trips', values: rows.map((r) => r.round_trips_before_first_delivery as number) },
+        { name: 'operations', values: rows.map((r) => r.ops_per_pair as number) },
+      ],
+      unit: 'count',
+    }),
+  );
+}
+
+async function send(transport: 'ws' | 'http', fixture: { thingId: string; ownerAuth: string }, issuer: Awaited<ReturnType<typeof connect>>, httpUrl: string): Promise<void> {
+  const [ns, name] = fixture.thingId.split(':');
+  if (transport === 'http') {
+    const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/inbox/messages/ping`, { method: 'POST', headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' }, body: '1' });
+    await res.arrayBuffer();
+    return;
+  }
+  const correlationId = randomUUID();
+  await new Promise<void>((resolve) => {
+    issuer.onMessage((text) => text.includes(correlationId) && resolve());
+    issuer.ws.send(JSON.stringify({ topic: `${ns}/${name}/things/live/messages/ping`, path: '/inbox/messages/ping', headers: { 'correlation-id': correlationId, 'content-type': 'application/json' }, value: 1 }));
+  });
+}
+
+// 2. Fan-out: one message to K recipients among M connected, subscribed clients.
+async function fanOut(httpUrl: string, wsUrl: string): Promise<void> {
+  console.log('\n2. Fan-out: one message to K authorised recipients among M connected clients');
+  const ks = quick ? [1, 10, 100] : [1, 10, 100, 1000];
+  const rows: Record<string, unknown>[] = [];
+  for (const k of ks) {
+    const m = quick ? Math.min(10 * k, 1000) : 10 * k;
+    const groups = Math.min(k, 100); // K recipients over at most 100 reader subjects
+    const run = randomUUID().slice(0, 6);
+    const readerSubjects = Array.from({ length: groups }, (_, g) => `bench-r${run}-${g}`);
+    const fixture = await createThing(httpUrl, `bench.fanout:k${k}-${run}`, `bench-fan-${run}`, readerSubjects.map((s) => `local:${s}`));
+    const names = [...Array.from({ length: k }, (_, i) => readerSubjects[i % groups]!), ...Array.from({ length: m - k }, (_, i) => `bench-n${run}-${i}`)];
+    const clients = await connectMany(wsUrl, names, 100, progress(`K=${k} connect M=${m}`));
+    const recipients = clients.slice(0, k);
+    const reps = quick ? 3 : 5;
+    const times: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      let got = 0;
+      const start = nowMs();
+      const allIn = new Promise<number>((resolve) => {
+        for (const c of recipients)
+          c.onMessage((text) => {
+            if (text.includes(`"rep":${r}`) && ++got === k) resolve(nowMs() - start);
+          });
+      });
+      const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/outbox/messages/alarm?timeout=0`, { method: 'POST', headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' }, body: JSON.stringify({ rep: r }) });
+      if (res.status !== 202) throw new Error(`fan-out send failed: ${res.status}`);
+      times.push(await allIn);
+    }
+    clients.forEach((c) => c.close());
+    await sleep(Math.min(5000, m)); // let $disconnect clean up before the next size
+    const s = summarize(times);
+    rows.push({ K: k, M: m, last_delivery_p50_ms: round(s.p50), max_ms: round(s.max), deliveries_per_s: round(k / (s.p50 / 1000), 0) });
+  }
+  console.log(table(rows));
+  results.fanout = rows;
+  writeFileSync(
+    join(OUT, 'fanout.svg'),
+    barChart({ title: 'Fan-out: time until the last of K recipients has the message', categories: rows.map((r) => `K=${r.K} M=${r.M}`), series: [{ name: 'p50 ms', values: rows.map((r) => r.last_delivery_p50_ms as number) }], unit: 'ms' }),
+  );
+}
+
+// 3. Routing against the common scan-every-connection design (built here only).
+async function scaling(dynamoEndpoint: string): Promise<void> {
+  console.log('\n3. Routing cost against a scan-every-connection baseline (K = 10 recipients)');
+  const sizes = quick ? [100, 1000] : [100, 1000, 10000];
+  const rows: Record<string, unknown>[] = [];
+  const saved = { connections: process.env.CONNECTIONS_TABLE, subscriptions: process.env.SUBSCRIPTIONS_TABLE };
+  for (const m of sizes) {
+    // Fresh session tables per size, so the scan sees exactly M connections (the gateway is idle meanwhile).
+    const run = randomUUID().slice(0, 6);
+    process.env.CONNECTIONS_TABLE = `bench-scale-${run}-connections`;
+    process.env.SUBSCRIPTIONS_TABLE = `bench-scale-${run}-subscriptions`;
+    resetConfig();
+    const { tables } = getConfig();
+    await createTables(dynamoEndpoint, { ...tables });
+    const sessions = new SessionsRepository();
+    const readers = Array.from({ length: 10 }, (_, i) => `local:scale-${run}-r${i}`);
+    const enforcer = compilePolicy({
+      policyId: 'bench:scale',
+      entries: { R: { subjects: Object.fromEntries(readers.map((r) => [r, { type: 'b' }])), resources: { 'message:/': { grant: ['READ'], revoke: [] } } } },
+    });
+    const resource = 'message:/inbox/messages/x';
+    const subjects = [...readers, ...Array.from({ length: m - readers.length }, (_, i) => `local:scale-${run}-n${i}`)];
+    const tick = progress(`populate M=${m}`);
+    const ttl = nowSeconds() + 3600;
+    const items = subjects.map((s, i) => ({ connectionId: `scale-${run}-${i}`, subjects: [s], connectedAt: Date.now(), subscription: {}, ttl }));
+    for (let i = 0; i < items.length; i += 25) {
+      const batch = items.slice(i, i + 25);
+      await Promise.all([
+        documentClient().send(new BatchWriteCommand({ RequestItems: { [tables.connections]: batch.map((Item) => ({ PutRequest: { Item } })) } })),
+        documentClient().send(new BatchWriteCommand({ RequestItems: { [tables.subscriptions]: batch.map((c) => ({ PutRequest: { Item: { subject: c.subjects[0], connectionId: c.connectionId, subjects: c.subjects, ttl } } })) } })),
+      ]);
+      tick(Math.min(i + 25, items.length), items.length);
+    }
+    const context = { thingId: 'bench:scale', namespace: 'bench', subject: 'x', direction: 'inbox' };
+    const reps = 5;
+    const measure = async (route: () => Promise<number>) => {
+      const times: number[] = [];
+      let read = 0;
+      let found = 0;
+      for (let r = 0; r < reps; r++) {
+        meter.reset();
+        const t = nowMs();
+        found = await route();
+        times.push(nowMs() - t);
+        read = meter.totals().items;
+      }
+      return { ms: summarize(times).p50, read, found };
+    };
+    const ours = await measure(async () => {
+      const r = enforcer.readers(resource, 'READ');
+      return selectRecipients(await sessions.subscriptionsFor(r.granted), r, context).length;
+    });
+    // Baseline: the usual chat-sample design scans every connection and checks each one.
+    const baseline = await measure(async () => {
+      const r = enforcer.readers(resource, 'READ');
+      let found = 0;
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await documentClient().send(new ScanCommand({ TableName: tables.connections, ...(start ? { ExclusiveStartKey: start } : {}) }));
+        for (const c of (page.Items ?? []) as { subjects: string[]; subscription?: unknown; connectionId: string }[]) {
+          if (c.subscription && isReader(r, c.subjects)) found++;
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return found;
+    });
+    if (ours.found !== 10 || baseline.found !== 10) throw new Error(`routing found ${ours.found} / baseline ${baseline.found}, expected 10`);
+    rows.push({
+      M: m,
+      ours_ms: round(ours.ms),
+      baseline_ms: round(baseline.ms),
+      time_ratio: round(baseline.ms / ours.ms, 1),
+      ours_items_read: ours.read,
+      baseline_items_read: baseline.read,
+      items_ratio: round(baseline.read / Math.max(1, ours.read), 1),
+    });
+  }
+  process.env.CONNECTIONS_TABLE = saved.connections;
+  process.env.SUBSCRIPTIONS_TABLE = saved.subscriptions;
+  resetConfig();
+  console.log(table(rows));
+  results.scaling = rows;
+  writeFileSync(
+    join(OUT, 'scaling.svg'),
+    barChart({
+      title: 'Routing one message to K=10 among M connections',
+      categories: rows.map((r) => `M=${r.M}`),
+      series: [
+        { name: 'index query (ms)', values: rows.map((r) => r.ours_ms as number) },
+        { name: 'scan baseline (ms)', values: rows.map((r) => r.baseline_ms as number) },
+        { name: 'index items read', values: rows.map((r) => r.ours_items_read as number) },
+        { name: 'scan items read', values: rows.map((r) => r.baseline_items_read as number) },
+      ],
+      unit: 'ms / items',
+      log: true,
+    }),
+  );
+}
+
+// 5. Cold start: bundle sizes and module initialisation in a fresh Node process.
+async function coldStart(): Promise<void> {
+  console.log('\n5. Cold start: bundle size and module initialisation');
+  const bundles = await buildLambdas();
+  const rows: Record<string, unknown>[] = [];
+  for (const b of bundles) {
+    const inits: number[] = [];
+    for (let i = 0; i < (quick ? 3 : 7); i++) {
+      const script = `const t=process.hrtime.bigint();require(${JSON.stringify(b.file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+      const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+      if (out.status !== 0) throw new Error(`init of ${b.handler} failed: ${out.stderr}`);
+      inits.push(Number(out.stdout));
+    }
+    rows.push({ handler: b.handler, bundle_kib: round(b.bytes / 1024, 1), init_p50_ms: round(summarize(inits).p50, 1) });
+  }
+  console.log(table(rows));
+  results.coldStart = rows;
+  writeFileSync(
+    join(OUT, 'coldstart.svg'),
+    barChart({
+      title: 'Lambda bundles: size and module initialisation',
+      categories: rows.map((r) => String(r.handler)),
+      series: [
+        { name: 'bundle KiB', values: rows.map((r) => r.bundle_kib as number) },
+        { name: 'init ms', values: rows.map((r) => r.init_p50_ms as number) },
+      ],
+      unit: 'KiB / ms',
+    }),
+  );
+}
+
+// 6. Cost per million request/response pairs and per million fan-out deliveries.
+function cost(): void {
+  console.log('\n6. Cost (AWS list prices, us-east-1)');
+  const defaultMs = handlerMs.$default ?? 0;
+  const httpMs = handlerMs['http-api'] ?? 0;
+  const dyn = (results.dynamodb as Record<string, number | string>[]).filter((r) => r.path === 'warm');
+  const wsDyn = dyn.find((r) => r.transport === 'WS->WS')!;
+  const httpDyn = dyn.find((r) => r.transport === 'HTTP->WS')!;
+  const lambdaCost = (ms: number) => Math.max(1, Math.ceil(ms)) / 1000 * MEMORY_GB * P.LAMBDA_ARM_PER_GB_SECOND;
+  const perMillion = (x: number) => x * 1e6;
+  const dynamoCost = (r: Record<string, number | string>) => (r.rcu as number) * P.DYNAMODB_PER_MILLION_RRU / 1e6 + (r.wcu as number) * P.DYNAMODB_PER_MILLION_WRU / 1e6;
+  // WS->WS: 2 inbound + 2 outbound messages; 2 ws-default invocations; 1 timeout check (SQS send/receive/delete
+  // + one ws-timeout run doing one conditional update, billed at Lambda's 1 ms minimum granularity upwards).
+  const timeoutCheckMs = 5;
+  const wsPair = {
+    apiGateway: (4 * P.APIGW_WS_PER_MILLION_MESSAGES) / 1e6,
+    lambda: 3 * (P.LAMBDA_PER_MILLION_REQUESTS / 1e6) + 2 * lambdaCost(defaultMs) + lambdaCost(timeoutCheckMs),
+    dynamodb: dynamoCost(wsDyn),
+    sqs: (3 * P.SQS_PER_MILLION_REQUESTS) / 1e6,
+  };
+  // HTTP->WS: 1 HTTP request; 1 outbound + 1 inbound WS message; http-api (waits) + ws-default invocations.
+  const httpPair = {
+    apiGateway: P.APIGW_HTTP_PER_MILLION_REQUESTS / 1e6 + (2 * P.APIGW_WS_PER_MILLION_MESSAGES) / 1e6,
+    lambda: 2 * (P.LAMBDA_PER_MILLION_REQUESTS / 1e6) + lambdaCost(httpMs) + lambdaCost(defaultMs),
+    dynamodb: dynamoCost(httpDyn),
+    sqs: 0,
+  };
+  const fan = (results.fanout as Record<string, number>[]).at(-1)!;
+  // Per delivery: one outbound WS message; the sender's invocation and queries amortised over K.
+  const perDelivery = P.APIGW_WS_PER_MILLION_MESSAGES / 1e6 + (P.LAMBDA_PER_MILLION_REQUESTS / 1e6 + lambdaCost(fan.last_delivery_p50_ms)) / fan.K;
+  const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+  const rows = [
+    { what: 'WS->WS request/response pair', ...mapValues(wsPair, perMillion), total_usd_per_million: round(perMillion(sum(wsPair)), 2) },
+    { what: 'HTTP->WS request/response pair', ...mapValues(httpPair, perMillion), total_usd_per_million: round(perMillion(sum(httpPair)), 2) },
+    { what: `fan-out delivery (K=${fan.K})`, apiGateway: '', lambda: '', dynamodb: '', sqs: '', total_usd_per_million: round(perMillion(perDelivery), 2) },
+  ];
+  console.log(table(rows));
+  console.log(`  (measured handler time: $default ${round(defaultMs)} ms, http-api ${round(httpMs)} ms incl. waiting; ${MEMORY_GB * 1024} MB arm64; connection minutes extra: $${P.APIGW_WS_PER_MILLION_CONNECTION_MINUTES} per million, ~$0.011 per device-month)`);
+  results.cost = { region: P.PRICE_REGION, memoryMb: MEMORY_GB * 1024, handlerMs: { $default: round(defaultMs), 'http-api': round(httpMs) }, rows };
+  writeFileSync(
+    join(OUT, 'cost.svg'),
+    barChart({ title: 'AWS cost in USD per million (us-east-1 list prices)', categories: rows.map((r) => r.what), series: [{ name: 'USD per million', values: rows.map((r) => r.total_usd_per_million) }], unit: 'USD' }),
+  );
+}
+
+function mapValues(o: Record<string, number>, f: (v: number) => number): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(f(v), 3)]));
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
