@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLES, type TableKey, type TableSchema } from '../lambdas/store/schema';
@@ -29,6 +29,12 @@ export class MessagingTables extends Construct {
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
         removalPolicy: schema.pointInTimeRecovery && retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
+      if (!schema.pointInTimeRecovery) {
+        Validations.of(table).acknowledge({
+          id: 'AwsSolutions-DDB3',
+          reason: 'Session state only (connections, subscriptions, pending correlations) that expires by TTL within hours; nothing to recover.',
+        });
+      }
       return [key, table] as const;
     });
     this.tables = Object.fromEntries(entries) as Record<TableKey, dynamodb.Table>;

@@ -25,16 +25,27 @@ export async function ensureDevKey(file = keyFile()): Promise<{ privateJwk: JWK;
   return { privateJwk, publicJwk };
 }
 
-export async function devToken(name: string, options: { file?: string; expiresIn?: string; issuer?: string } = {}): Promise<string> {
+export interface DevTokenOptions {
+  readonly file?: string;
+  /** A jose time span ('12h', '2s') or an absolute epoch-seconds expiry (may lie in the past). */
+  readonly expiresIn?: string | number;
+  readonly notBefore?: string | number;
+  readonly issuer?: string;
+  readonly audience?: string;
+}
+
+export async function devToken(name: string, options: DevTokenOptions = {}): Promise<string> {
   const { privateJwk } = await ensureDevKey(options.file);
   const key = await importJWK(privateJwk, 'ES256');
-  return new SignJWT({})
+  const jwt = new SignJWT({})
     .setProtectedHeader({ alg: 'ES256', kid: KID })
     .setIssuer(options.issuer ?? DEV_ISSUER)
     .setSubject(name)
     .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? '12h')
-    .sign(key);
+    .setExpirationTime(options.expiresIn ?? '12h');
+  if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore);
+  if (options.audience !== undefined) jwt.setAudience(options.audience);
+  return jwt.sign(key);
 }
 
 /** AUTH_ISSUERS entry for the dev issuer served by a gateway at `baseUrl`. */

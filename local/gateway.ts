@@ -5,6 +5,7 @@
  * endpoint the real SDK client talks to, the 128 KB frame limit and the idle timeout.
  */
 import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -18,6 +19,7 @@ import { handler as defaultHandler } from '../lambdas/handlers/ws-default';
 import { handler as disconnectHandler } from '../lambdas/handlers/ws-disconnect';
 import { DEV_JWKS_PATH, devIssuerConfig, ensureDevKey } from './dev-auth';
 import { ensureLocalCredentials } from './dynamodb';
+import { Limiter } from './limiter';
 
 export interface GatewayOptions {
   /** 0 picks a free port. @default 8080 */
@@ -25,8 +27,8 @@ export interface GatewayOptions {
   readonly dynamodbEndpoint: string;
   /** `user:password[:subject]` list. @default 'ditto:ditto' (subject nginx:ditto) */
   readonly basicUsers?: string;
-  /** Issuers accepted besides the local dev issuer. */
-  readonly extraIssuers?: readonly object[];
+  /** Issuers accepted besides the local dev issuer (a function gets the gateway's base URL). */
+  readonly extraIssuers?: readonly object[] | ((baseUrl: string) => readonly object[]);
   /** @default 128 KiB, API Gateway's WebSocket frame limit */
   readonly maxFrameBytes?: number;
   /** @default 10 minutes */
@@ -36,6 +38,11 @@ export interface GatewayOptions {
   readonly devKeyFile?: string;
   /** Log each request to stdout. @default false */
   readonly verbose?: boolean;
+  /**
+   * Handler invocations running at once, like a Lambda concurrency limit; bursts (a mass disconnect)
+   * queue instead of overrunning DynamoDB Local. @default 256
+   */
+  readonly maxConcurrentInvocations?: number;
   /** Called with each handler invocation's route and duration (the benchmark's Lambda time). */
   readonly onInvoke?: (route: string, ms: number) => void;
 }
@@ -132,34 +139,41 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   // The handlers read their configuration from the environment, as in Lambda.
   process.env.DYNAMODB_ENDPOINT = options.dynamodbEndpoint;
   process.env.MANAGEMENT_ENDPOINT = httpUrl;
-  process.env.AUTH_ISSUERS = JSON.stringify([devIssuerConfig(httpUrl), ...(options.extraIssuers ?? [])]);
+  const extraIssuers = typeof options.extraIssuers === 'function' ? options.extraIssuers(httpUrl) : (options.extraIssuers ?? []);
+  process.env.AUTH_ISSUERS = JSON.stringify([devIssuerConfig(httpUrl), ...extraIssuers]);
   process.env.DEV_BASIC_USERS = options.basicUsers ?? 'ditto:ditto';
   process.env.MAX_MESSAGE_BYTES ??= String(maxFrameBytes);
   delete process.env.TIMEOUT_QUEUE_URL;
   resetConfig();
 
   const log = (line: object) => options.verbose && console.log(JSON.stringify(line));
-  /** Runs a handler like Lambda would, reporting its duration. */
-  async function invoke<E, R>(route: string, fn: (event: E) => Promise<R>, event: E): Promise<R> {
-    const start = performance.now();
-    try {
-      return await fn(event);
-    } finally {
-      options.onInvoke?.(route, performance.now() - start);
-    }
+  const concurrency = new Limiter(options.maxConcurrentInvocations ?? 256);
+  /** Runs a handler like Lambda would (bounded concurrency), reporting its duration. */
+  function invoke<E, R>(route: string, fn: (event: E) => Promise<R>, event: E): Promise<R> {
+    return concurrency.run(async () => {
+      const start = performance.now();
+      try {
+        return await fn(event);
+      } finally {
+        options.onInvoke?.(route, performance.now() - start);
+      }
+    });
   }
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', httpUrl);
     const rawPath = (req.url ?? '/').split('?')[0]!;
     if (rawPath === DEV_JWKS_PATH) return send(res, 200, { keys: [publicJwk] });
-    if (rawPath === '/health') return send(res, 200, { status: 'UP', connections: connections.size });
+    if (rawPath === '/health') {
+      const { rss, heapUsed } = process.memoryUsage();
+      return send(res, 200, { status: 'UP', connections: connections.size, memory: { rssBytes: rss, heapUsedBytes: heapUsed } });
+    }
     if (rawPath.startsWith('/@connections/')) return handleManagement(req, res, decodeURIComponent(rawPath.slice('/@connections/'.length)));
 
     const body = await readBody(req, HTTP_API_MAX_BODY);
     if (body === 'too-large') return send(res, 413, { message: 'Request Entity Too Large' });
     const headers = flatHeaders(req);
-    const isText = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? 'text/plain');
+    const isText = body.length === 0 || (TEXT_TYPES.test(headers['content-type'] ?? 'text/plain') && isUtf8(body));
     const now = Date.now();
     const event: APIGatewayProxyEventV2 = {
       version: '2.0',

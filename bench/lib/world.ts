@@ -70,7 +70,7 @@ export async function connect(wsUrl: string, subjectName: string): Promise<Bench
 }
 
 /** Connects and subscribes `names.length` clients, `parallel` at a time. */
-export async function connectMany(wsUrl: string, names: readonly string[], parallel = 100, onProgress?: (done: number, total: number) => void): Promise<BenchClient[]> {
+export async function connectMany(wsUrl: string, names: readonly string[], parallel = 100, onProgress?: (done: number, total: number) => void, subscribe = true): Promise<BenchClient[]> {
   const out: BenchClient[] = new Array(names.length);
   let next = 0;
   let done = 0;
@@ -79,7 +79,7 @@ export async function connectMany(wsUrl: string, names: readonly string[], paral
       while (next < names.length) {
         const i = next++;
         const c = await connect(wsUrl, names[i]!);
-        await c.subscribe();
+        if (subscribe) await c.subscribe();
         out[i] = c;
         onProgress?.(++done, names.length);
       }

@@ -198,6 +198,13 @@ export class SendNotAllowedError extends DittoError {
   }
 }
 
+export class PayloadInvalidError extends DittoError {
+  constructor(description: string) {
+    super(400, 'messages:payload.invalid', 'The message payload is not valid for its content-type.', description);
+    this.name = 'PayloadInvalidError';
+  }
+}
+
 export class PayloadTooLargeError extends DittoError {
   constructor(size: number, max: number) {
     super(

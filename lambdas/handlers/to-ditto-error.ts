@@ -15,12 +15,15 @@ const UNAVAILABLE_NAMES = new Set([
   'NetworkingError',
 ]);
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_MESSAGE = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|EAI_AGAIN|socket hang up)\b/;
 
 function isUnavailable(e: unknown): boolean {
   const err = e as { name?: string; code?: string; cause?: unknown; $metadata?: { httpStatusCode?: number }; errors?: unknown[] };
   if (!err || typeof err !== 'object') return false;
   if (err.name && UNAVAILABLE_NAMES.has(err.name)) return true;
   if (err.code && UNAVAILABLE_CODES.has(err.code)) return true;
+  // The SDK wraps non-Error throwables (e.g. from another realm) into 'AWS SDK error wrapper for …', keeping only the text.
+  if (typeof (e as Error).message === 'string' && NETWORK_MESSAGE.test((e as Error).message)) return true;
   if ((err.$metadata?.httpStatusCode ?? 0) >= 500) return true;
   if (Array.isArray(err.errors) && err.errors.some(isUnavailable)) return true; // AggregateError from happy-eyeballs connects
   return err.cause !== undefined && err.cause !== e && isUnavailable(err.cause);

@@ -12,7 +12,7 @@ export function documentClient(): DynamoDBDocumentClient {
     ...(dynamodbEndpoint ? { endpoint: dynamodbEndpoint } : {}),
     // Fail fast: a request waits for us, and a down database must give a clean 503 quickly.
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 2000, requestTimeout: 3000, httpAgent: { keepAlive: true, maxSockets: 256 } },
+    requestHandler: { connectionTimeout: 2000, requestTimeout: 3000, throwOnRequestTimeout: true, httpAgent: { keepAlive: true, maxSockets: 256 } },
   });
   client = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
   return client;

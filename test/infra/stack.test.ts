@@ -111,9 +111,16 @@ describe('When the stack is synthesized with defaults', () => {
     expect(statements.flatMap((s) => s.Action)).not.toContain('dynamodb:Query');
   });
 
-  it('lets the authorizer touch no table', () => {
+  it('lets the authorizer write its own logs and touch no table', () => {
     const policies = template.findResources('AWS::IAM::Policy');
-    expect(Object.keys(policies).some((id) => id.startsWith('WsAuthorizer'))).toBe(false);
+    const authorizer = Object.entries(policies).filter(([id]) => id.startsWith('WsAuthorizer'));
+    const actions = authorizer.flatMap(([, p]) => (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((s) => s.Action));
+    expect(actions.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  it('gives every function its own role instead of the managed AWSLambdaBasicExecutionRole', () => {
+    template.resourceCountIs('AWS::IAM::Role', 6);
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
   it('feeds WebSocket timeouts through an encrypted SQS delay queue with a dead-letter queue', () => {
@@ -152,5 +159,22 @@ describe('When configuration is given', () => {
 
   it('fails fast when nobody could authenticate', () => {
     expect(() => synth({ issuers: [] })).toThrow(/at least one OIDC issuer/);
+  });
+});
+
+describe('When checked with cdk-nag AwsSolutionsChecks', () => {
+  it.each([
+    ['an environment-agnostic stack', undefined],
+    ['a stack with account and region', { account: '123456789012', region: 'eu-central-1' }],
+  ])('synthesizes %s with no unacknowledged finding (acknowledgements carry their reasons in code)', async (_name, env) => {
+    const { AwsSolutionsChecks } = await import('cdk-nag');
+    const { Validations } = await import('aws-cdk-lib');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, outdir: mkdtempSync(join(tmpdir(), 'nag-')) });
+    new MessagingStack(app, 'NagStack', { issuers: [ISSUER], ...(env ? { env } : {}) });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
   });
 });

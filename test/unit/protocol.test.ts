@@ -159,3 +159,21 @@ describe('control frames', () => {
     expect(parseControlFrame('HELLO')).toBeUndefined();
   });
 });
+
+describe('envelope parser fuzzing', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fc = require('fast-check') as typeof import('fast-check');
+  it('returns an envelope or throws a DittoError for any input, never anything else', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ topic: 'a/b/things/live/messages/c', path: '/inbox/messages/c', headers: v }))), (text) => {
+        try {
+          const e = parseEnvelope(text);
+          expect(typeof e.topic).toBe('string');
+        } catch (err) {
+          expect(err).toBeInstanceOf(DittoError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -1,5 +1,16 @@
 /** Payload encoding by content-type, between HTTP bodies (bytes) and Ditto Protocol `value`s. */
-import { JsonInvalidError } from '../errors';
+import { JsonInvalidError, PayloadInvalidError } from '../errors';
+import { parseJson } from './envelope';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function utf8(body: Buffer, contentType: string | undefined): string {
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    throw new PayloadInvalidError(`The payload is declared as '${contentType ?? 'text/plain'}' but is not valid UTF-8: send it with a binary content-type (e.g. application/octet-stream).`);
+  }
+}
 
 export type PayloadKind = 'json' | 'text' | 'binary';
 
@@ -17,12 +28,12 @@ export function bodyToValue(body: Buffer, contentType: string | undefined): unkn
   switch (payloadKind(contentType)) {
     case 'json':
       try {
-        return JSON.parse(body.toString('utf8'));
+        return parseJson(utf8(body, contentType));
       } catch (e) {
-        throw new JsonInvalidError(`The payload is declared as '${contentType}' but is not valid JSON: ${(e as Error).message}`);
+        throw new JsonInvalidError(`The payload is declared as '${contentType}' but is not valid JSON: ${(e as Error & { description?: string }).description ?? (e as Error).message}`);
       }
     case 'text':
-      return body.toString('utf8');
+      return utf8(body, contentType);
     case 'binary':
       return body.toString('base64');
   }
