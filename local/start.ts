@@ -7,7 +7,7 @@ import { startGateway } from './gateway';
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8080);
   let dynamo: LocalDynamo | undefined;
-  let endpoint = process.env.DYNAMODB_ENDPOINT;
+  let endpoint = process.env.DYNAMODB_ENDPOINT || undefined;
   if (!endpoint) {
     dynamo = await startDynamoDbLocal(process.env.DYNAMODB_PATH ? { dbPath: process.env.DYNAMODB_PATH } : {});
     endpoint = dynamo.endpoint;

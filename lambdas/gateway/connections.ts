@@ -20,6 +20,12 @@ function managementClient(): ApiGatewayManagementApiClient {
   return client;
 }
 
+/** Closes the client's sockets (the local runtime on stop). */
+export function closeManagementClient(): void {
+  client?.destroy();
+  client = undefined;
+}
+
 export type PostResult = 'sent' | 'gone';
 
 export async function postToConnection(connectionId: string, data: string): Promise<PostResult> {

@@ -18,6 +18,12 @@ export function documentClient(): DynamoDBDocumentClient {
   return client;
 }
 
+/** Closes the client's sockets (the local runtime on stop; a Lambda container never needs it). */
+export function closeDocumentClient(): void {
+  client?.destroy();
+  client = undefined;
+}
+
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 export function isConditionFailed(error: unknown): boolean {
