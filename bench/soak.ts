@@ -22,7 +22,9 @@ const ISSUERS = RATE;
 const THINGS = ISSUERS;
 const DEVICES_PER_THING = Math.max(1, Math.floor((CONNECTIONS - ISSUERS) / THINGS));
 
-async function startRuntime(): Promise<{ child: ChildProcess; httpUrl: string; wsUrl: string }> {
+async function startRuntime(): Promise<{ child?: ChildProcess; httpUrl: string; wsUrl: string }> {
+  // SOAK_PORT: drive an already running `npm start` (e.g. one started under a profiler) instead.
+  if (process.env.SOAK_PORT) return { httpUrl: `http://127.0.0.1:${process.env.SOAK_PORT}`, wsUrl: `ws://127.0.0.1:${process.env.SOAK_PORT}/ws/2` };
   const port = await freePort();
   const child = spawn(process.execPath, [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, '..', 'local', 'start.ts')], {
     env: { ...process.env, PORT: String(port) },
@@ -147,7 +149,7 @@ async function main(): Promise<void> {
     [...devices, ...issuers].forEach((c: BenchClient) => c.close());
     if (lost > 0 || duplicated > 0 || missingResponses > 0 || duplicateResponses > 0) process.exitCode = 1;
   } finally {
-    runtime.child.kill('SIGINT');
+    runtime.child?.kill('SIGINT');
   }
 }
 
