@@ -22,7 +22,7 @@ import { Meter } from './lib/meter';
 import * as P from './lib/prices';
 import { nowMs, progress, round, summarize, table } from './lib/stats';
 import { barChart } from './lib/svg';
-import { connect, connectMany, createThing, respondToAll } from './lib/world';
+import { type BenchClient, connect, connectMany, createThing, respondToAll } from './lib/world';
 
 const quick = process.argv.includes('--quick');
 const OUT = __dirname;
@@ -92,8 +92,6 @@ async function latency(httpUrl: string, wsUrl: string): Promise<void> {
 
   const perIssuer = quick ? 10 : 100;
   const rows: Record<string, unknown>[] = [];
-  const [, name] = fixture.thingId.split(':');
-  const ns = fixture.thingId.split(':')[0]!;
   for (const transport of ['ws', 'http'] as const) {
     for (const concurrency of [1, 10, 50]) {
       const samples: number[] = [];
@@ -105,21 +103,7 @@ async function latency(httpUrl: string, wsUrl: string): Promise<void> {
         Array.from({ length: concurrency }, async (_, i) => {
           for (let n = 0; n < perIssuer; n++) {
             const t = nowMs();
-            if (transport === 'ws') {
-              const issuer = issuers[i]!;
-              const correlationId = randomUUID();
-              await new Promise<void>((resolve) => {
-                const h = (text: string) => {
-                  if (text.includes(correlationId)) resolve();
-                };
-                issuer.onMessage(h);
-                issuer.ws.send(JSON.stringify({ topic: `${ns}/${name}/things/live/messages/ping`, path: '/inbox/messages/ping', headers: { 'correlation-id': correlationId, 'content-type': 'application/json' }, value: n }));
-              });
-            } else {
-              const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/inbox/messages/ping`, { method: 'POST', headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' }, body: String(n) });
-              await res.arrayBuffer();
-              if (res.status !== 200) throw new Error(`HTTP round trip failed: ${res.status}`);
-            }
+            await send(transport, fixture, issuers[i] ?? owner, httpUrl);
             samples.push(nowMs() - t);
             tick(samples.length, total);
           }
@@ -217,18 +201,13 @@ async function dynamoWork(httpUrl: string, wsUrl: string): Promise<void> {
   );
 }
 
-async function send(transport: 'ws' | 'http', fixture: { thingId: string; ownerAuth: string }, issuer: Awaited<ReturnType<typeof connect>>, httpUrl: string): Promise<void> {
+/** One request/response pair: over the WebSocket issuer, or over HTTP waiting for the device's answer. */
+async function send(transport: 'ws' | 'http', fixture: { thingId: string; ownerAuth: string }, issuer: BenchClient, httpUrl: string): Promise<void> {
   const [ns, name] = fixture.thingId.split(':');
-  if (transport === 'http') {
-    const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/inbox/messages/ping`, { method: 'POST', headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' }, body: '1' });
-    await res.arrayBuffer();
-    return;
-  }
-  const correlationId = randomUUID();
-  await new Promise<void>((resolve) => {
-    issuer.onMessage((text) => text.includes(correlationId) && resolve());
-    issuer.ws.send(JSON.stringify({ topic: `${ns}/${name}/things/live/messages/ping`, path: '/inbox/messages/ping', headers: { 'correlation-id': correlationId, 'content-type': 'application/json' }, value: 1 }));
-  });
+  if (transport === 'ws') return issuer.request(`${ns}/${name}/things/live/messages/ping`, '/inbox/messages/ping', 1);
+  const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/inbox/messages/ping`, { method: 'POST', headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' }, body: '1' });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`HTTP round trip failed: ${res.status}`);
 }
 
 // 2. Fan-out: one message to K recipients among M connected, subscribed clients.
@@ -252,15 +231,19 @@ async function fanOut(httpUrl: string, wsUrl: string): Promise<void> {
     for (let r = 0; r < reps; r++) {
       let got = 0;
       const start = nowMs();
+      const offs: (() => void)[] = [];
       const allIn = new Promise<number>((resolve) => {
         for (const c of recipients)
-          c.onMessage((text) => {
-            if (text.includes(`"rep":${r}`) && ++got === k) resolve(nowMs() - start);
-          });
+          offs.push(
+            c.onMessage((text) => {
+              if (text.includes(`"rep":${r}`) && ++got === k) resolve(nowMs() - start);
+            }),
+          );
       });
       const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/outbox/messages/alarm?timeout=0`, { method: 'POST', headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' }, body: JSON.stringify({ rep: r }) });
       if (res.status !== 202) throw new Error(`fan-out send failed: ${res.status}`);
       times.push(await allIn);
+      offs.forEach((off) => off());
     }
     clients.forEach((c) => c.close());
     await sleep(Math.min(3000, m / 2)); // let $disconnect clean up before the next size

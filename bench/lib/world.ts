@@ -1,4 +1,5 @@
 /** Benchmark fixtures: things and policies over the real HTTP API, many real WebSocket clients. */
+import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { devToken } from '../../local/dev-auth';
 
@@ -36,8 +37,26 @@ export class BenchClient {
       for (const h of this.handlers) h(text);
     });
   }
-  onMessage(h: (text: string) => void): void {
+  /** Adds a frame handler; the returned function removes it. */
+  onMessage(h: (text: string) => void): () => void {
     this.handlers.push(h);
+    return () => {
+      this.handlers = this.handlers.filter((x) => x !== h);
+    };
+  }
+
+  /** Sends a Ditto message and resolves when the frame carrying its correlation-id comes back. */
+  request(topic: string, path: string, value: unknown): Promise<void> {
+    const correlationId = randomUUID();
+    return new Promise<void>((resolve) => {
+      const off = this.onMessage((text) => {
+        if (text.includes(correlationId)) {
+          off();
+          resolve();
+        }
+      });
+      this.ws.send(JSON.stringify({ topic, path, headers: { 'correlation-id': correlationId, 'content-type': 'application/json' }, value }));
+    });
   }
   async subscribe(): Promise<void> {
     await new Promise<void>((resolve, reject) => {

@@ -38,86 +38,84 @@ export class AuthenticationFailedError extends DittoError {
   }
 }
 
+type ErrorArgs = [status: number, error: string, message: string, description: string];
+const ENTITIES = {
+  thing: { label: 'Thing', prefix: 'things', code: 'things:thing' },
+  policy: { label: 'Policy', prefix: 'policies', code: 'policies:policy' },
+} as const;
+type Entity = keyof typeof ENTITIES;
+const CHECK_ID = (label: string) => `Check if the ID of your requested ${label} was correct and you have sufficient permissions.`;
+
+const idInvalid = (entity: Entity, id: string): ErrorArgs => [
+  400,
+  `${ENTITIES[entity].prefix}:id.invalid`,
+  `${ENTITIES[entity].label} ID '${truncate(id)}' is not valid!`,
+  "It must conform to the namespaced entity ID notation (see Ditto documentation): '<namespace>:<name>', at most 256 characters.",
+];
+const notFound = (entity: Entity, id: string): ErrorArgs => [
+  404,
+  `${ENTITIES[entity].code}.notfound`,
+  `The ${ENTITIES[entity].label} with ID '${id}' could not be found or requester had insufficient permissions to access it.`,
+  CHECK_ID(ENTITIES[entity].label),
+];
+const notModifiable = (entity: Entity, id: string): ErrorArgs => [
+  403,
+  `${ENTITIES[entity].code}.notmodifiable`,
+  `The ${ENTITIES[entity].label} with ID '${id}' could not be modified as the requester had insufficient permissions to modify it.`,
+  CHECK_ID(ENTITIES[entity].label),
+];
+const conflict = (entity: Entity, id: string): ErrorArgs => [
+  412,
+  `${ENTITIES[entity].prefix}:precondition.failed`,
+  `The ${ENTITIES[entity].label} with ID '${id}' was modified concurrently.`,
+  `Read the ${ENTITIES[entity].label} again and retry your change.`,
+];
+
 export class ThingIdInvalidError extends DittoError {
   constructor(id: string) {
-    super(
-      400,
-      'things:id.invalid',
-      `Thing ID '${truncate(id)}' is not valid!`,
-      "It must conform to the namespaced entity ID notation (see Ditto documentation): '<namespace>:<name>', at most 256 characters.",
-    );
+    super(...idInvalid('thing', id));
     this.name = 'ThingIdInvalidError';
   }
 }
 
 export class PolicyIdInvalidError extends DittoError {
   constructor(id: string) {
-    super(
-      400,
-      'policies:id.invalid',
-      `Policy ID '${truncate(id)}' is not valid!`,
-      "It must conform to the namespaced entity ID notation (see Ditto documentation): '<namespace>:<name>', at most 256 characters.",
-    );
+    super(...idInvalid('policy', id));
     this.name = 'PolicyIdInvalidError';
   }
 }
 
 export class ThingNotFoundError extends DittoError {
   constructor(id: string) {
-    super(
-      404,
-      'things:thing.notfound',
-      `The Thing with ID '${id}' could not be found or requester had insufficient permissions to access it.`,
-      'Check if the ID of your requested Thing was correct and you have sufficient permissions.',
-    );
+    super(...notFound('thing', id));
     this.name = 'ThingNotFoundError';
   }
 }
 
 export class ThingNotModifiableError extends DittoError {
   constructor(id: string) {
-    super(
-      403,
-      'things:thing.notmodifiable',
-      `The Thing with ID '${id}' could not be modified as the requester had insufficient permissions to modify it.`,
-      'Check if the ID of your requested Thing was correct and you have sufficient permissions.',
-    );
+    super(...notModifiable('thing', id));
     this.name = 'ThingNotModifiableError';
   }
 }
 
 export class ThingConflictError extends DittoError {
   constructor(id: string) {
-    super(
-      412,
-      'things:precondition.failed',
-      `The Thing with ID '${id}' was modified concurrently.`,
-      'Read the Thing again and retry your change.',
-    );
+    super(...conflict('thing', id));
     this.name = 'ThingConflictError';
   }
 }
 
 export class PolicyNotFoundError extends DittoError {
   constructor(id: string) {
-    super(
-      404,
-      'policies:policy.notfound',
-      `The Policy with ID '${id}' could not be found or requester had insufficient permissions to access it.`,
-      'Check if the ID of your requested Policy was correct and you have sufficient permissions.',
-    );
+    super(...notFound('policy', id));
     this.name = 'PolicyNotFoundError';
   }
 }
 
 export class PolicyNotModifiableError extends DittoError {
   constructor(id: string) {
-    super(
-      403,
-      'policies:policy.notmodifiable',
-      `The Policy with ID '${id}' could not be modified as the requester had insufficient permissions to modify it.`,
-      'Check if the ID of your requested Policy was correct and you have sufficient permissions.',
-    );
+    super(...notModifiable('policy', id));
     this.name = 'PolicyNotModifiableError';
   }
 }
@@ -136,12 +134,7 @@ export class PolicyModificationInvalidError extends DittoError {
 
 export class PolicyConflictError extends DittoError {
   constructor(id: string) {
-    super(
-      412,
-      'policies:precondition.failed',
-      `The Policy with ID '${id}' was modified concurrently.`,
-      'Read the Policy again and retry your change.',
-    );
+    super(...conflict('policy', id));
     this.name = 'PolicyConflictError';
   }
 }
