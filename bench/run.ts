@@ -19,6 +19,7 @@ import { createTables, startDynamoDbLocal } from '../local/dynamodb';
 import { startGateway } from '../local/gateway';
 import { buildLambdas } from '../scripts/build-lambdas';
 import { Meter } from './lib/meter';
+import { measurePolicyCost } from './lib/policy-cost';
 import * as P from './lib/prices';
 import { nowMs, progress, round, summarize, table } from './lib/stats';
 import { barChart } from './lib/svg';
@@ -52,8 +53,9 @@ async function main(): Promise<void> {
     await latency(gateway.httpUrl, gateway.wsUrl);
     await dynamoWork(gateway.httpUrl, gateway.wsUrl);
     await fanOut(gateway.httpUrl, gateway.wsUrl);
-    await scaling(dynamo.endpoint);
+    await scaling(dynamo.endpoint, gateway);
     await coldStart();
+    policyCost();
     cost();
   } finally {
     await gateway.stop();
@@ -259,8 +261,11 @@ async function fanOut(httpUrl: string, wsUrl: string): Promise<void> {
 }
 
 // 3. Routing against the common scan-every-connection design (built here only).
-async function scaling(dynamoEndpoint: string): Promise<void> {
+async function scaling(dynamoEndpoint: string, gateway: { connectionCount(): number }): Promise<void> {
   console.log('\n3. Routing cost against a scan-every-connection baseline (K = 10 recipients)');
+  // The table names are switched below: let the earlier scenarios' $disconnect clean-ups finish first.
+  for (let i = 0; i < 600 && gateway.connectionCount() > 0; i++) await sleep(100);
+  await sleep(2000);
   const sizes = quick ? [100, 1000] : [100, 1000, 10000];
   const rows: Record<string, unknown>[] = [];
   const saved = { connections: process.env.CONNECTIONS_TABLE, subscriptions: process.env.SUBSCRIPTIONS_TABLE };
@@ -294,8 +299,10 @@ async function scaling(dynamoEndpoint: string): Promise<void> {
     const context = { thingId: 'bench:scale', namespace: 'bench', subject: 'x', direction: 'inbox' };
     const reps = 5;
     const measure = async (route: () => Promise<number>) => {
+      await route(); // untimed: the first request on a new table is slow in DynamoDB Local
       const times: number[] = [];
       let read = 0;
+      let rcu = 0;
       let found = 0;
       for (let r = 0; r < reps; r++) {
         meter.reset();
@@ -303,8 +310,9 @@ async function scaling(dynamoEndpoint: string): Promise<void> {
         found = await route();
         times.push(nowMs() - t);
         read = meter.totals().items;
+        rcu = meter.totals().rcu;
       }
-      return { ms: summarize(times).p50, read, found };
+      return { ms: summarize(times).p50, read, rcu, found };
     };
     const ours = await measure(async () => {
       const r = enforcer.readers(resource, 'READ');
@@ -333,6 +341,8 @@ async function scaling(dynamoEndpoint: string): Promise<void> {
       ours_items_read: ours.read,
       baseline_items_read: baseline.read,
       items_ratio: round(baseline.read / Math.max(1, ours.read), 1),
+      ours_rcu: round(ours.rcu, 1),
+      baseline_rcu: round(baseline.rcu, 1),
     });
   }
   process.env.CONNECTIONS_TABLE = saved.connections;
@@ -388,6 +398,14 @@ async function coldStart(): Promise<void> {
   );
 }
 
+// Policy evaluation cost (pure, no I/O): a 20-entry policy with 100 subjects.
+function policyCost(): void {
+  console.log('\nPolicy evaluation (20 entries, 100 subjects, 80 resources)');
+  const r = measurePolicyCost(quick ? 50_000 : 300_000);
+  console.log(table([{ compile_us: r.compileUs, may_per_s: r.mayPerSecond, readers_cached_per_s: r.readersCachedPerSecond, compile_plus_readers_per_s: r.readersUncachedPerSecond, isReader_per_s: r.isReaderPerSecond }]));
+  results.policy = r;
+}
+
 // 6. Cost per million request/response pairs and per million fan-out deliveries.
 function cost(): void {
   console.log('\n6. Cost (AWS list prices, us-east-1)');
@@ -419,17 +437,21 @@ function cost(): void {
   // Per delivery: one outbound WS message; the sender's invocation and queries amortised over K.
   const perDelivery = P.APIGW_WS_PER_MILLION_MESSAGES / 1e6 + (P.LAMBDA_PER_MILLION_REQUESTS / 1e6 + lambdaCost(fan.last_delivery_p50_ms)) / fan.K;
   const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+  const largest = (results.scaling as Record<string, number>[]).at(-1)!;
+  const routingReads = (rcu: number) => (rcu * P.DYNAMODB_PER_MILLION_RRU) / 1e6;
   const rows = [
     { what: 'WS->WS request/response pair', ...mapValues(wsPair, perMillion), total_usd_per_million: round(perMillion(sum(wsPair)), 2) },
     { what: 'HTTP->WS request/response pair', ...mapValues(httpPair, perMillion), total_usd_per_million: round(perMillion(sum(httpPair)), 2) },
     { what: `fan-out delivery (K=${fan.K})`, apiGateway: '', lambda: '', dynamodb: '', sqs: '', total_usd_per_million: round(perMillion(perDelivery), 2) },
+    { what: `recipient lookup, index (M=${largest.M})`, apiGateway: '', lambda: '', dynamodb: round(perMillion(routingReads(largest.ours_rcu)), 3), sqs: '', total_usd_per_million: round(perMillion(routingReads(largest.ours_rcu)), 2) },
+    { what: `recipient lookup, scan baseline (M=${largest.M})`, apiGateway: '', lambda: '', dynamodb: round(perMillion(routingReads(largest.baseline_rcu)), 3), sqs: '', total_usd_per_million: round(perMillion(routingReads(largest.baseline_rcu)), 2) },
   ];
   console.log(table(rows));
   console.log(`  (measured handler time: $default ${round(defaultMs)} ms, http-api ${round(httpMs)} ms incl. waiting; ${MEMORY_GB * 1024} MB arm64; connection minutes extra: $${P.APIGW_WS_PER_MILLION_CONNECTION_MINUTES} per million, ~$0.011 per device-month)`);
   results.cost = { region: P.PRICE_REGION, memoryMb: MEMORY_GB * 1024, handlerMs: { $default: round(defaultMs), 'http-api': round(httpMs) }, rows };
   writeFileSync(
     join(OUT, 'cost.svg'),
-    barChart({ title: 'AWS cost in USD per million (us-east-1 list prices)', categories: rows.map((r) => r.what), series: [{ name: 'USD per million', values: rows.map((r) => r.total_usd_per_million) }], unit: 'USD' }),
+    barChart({ title: 'AWS cost in USD per million (us-east-1 list prices)', categories: rows.map((r) => r.what), series: [{ name: 'USD per million', values: rows.map((r) => r.total_usd_per_million) }], unit: 'USD', log: true }),
   );
 }
 
