@@ -423,7 +423,8 @@ function cost(): void {
   const wsPair = {
     apiGateway: (4 * P.APIGW_WS_PER_MILLION_MESSAGES) / 1e6,
     lambda: 3 * (P.LAMBDA_PER_MILLION_REQUESTS / 1e6) + 2 * lambdaCost(defaultMs) + lambdaCost(timeoutCheckMs),
-    dynamodb: dynamoCost(wsDyn),
+    // + the timeout check's eventually consistent read of the (answered) correlation: 0.5 RRU
+    dynamodb: dynamoCost(wsDyn) + (0.5 * P.DYNAMODB_PER_MILLION_RRU) / 1e6,
     sqs: (3 * P.SQS_PER_MILLION_REQUESTS) / 1e6,
   };
   // HTTP->WS: 1 HTTP request; 1 outbound + 1 inbound WS message; http-api (waits) + ws-default invocations.

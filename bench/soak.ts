@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --seconds 60 --connections 500 --rate 50]`: a bounded soak test through the
+ * `npm run soak [-- --seconds 60 --connections 500 --rate 50 --recipients 3]`: a bounded soak test through the
  * local runtime, started as its own process (`npm start`), with real WebSocket clients. Counts per
  * message that every authorised recipient got it exactly once and every issuer exactly one response.
  */
@@ -19,8 +19,9 @@ const SECONDS = arg('seconds', 60);
 const CONNECTIONS = arg('connections', 500);
 const RATE = arg('rate', 50); // messages per second, one issuer connection per message per second
 const ISSUERS = RATE;
-const THINGS = ISSUERS;
-const DEVICES_PER_THING = Math.max(1, Math.floor((CONNECTIONS - ISSUERS) / THINGS));
+/** Authorised recipients per message (one of them answers). */
+const DEVICES_PER_THING = arg('recipients', 3);
+const THINGS = Math.max(1, Math.floor((CONNECTIONS - ISSUERS) / DEVICES_PER_THING));
 
 async function startRuntime(): Promise<{ child?: ChildProcess; httpUrl: string; wsUrl: string }> {
   // SOAK_PORT: drive an already running `npm start` (e.g. one started under a profiler) instead.
@@ -47,7 +48,7 @@ async function startRuntime(): Promise<{ child?: ChildProcess; httpUrl: string; 
 }
 
 async function main(): Promise<void> {
-  console.log(`Soak: ${CONNECTIONS} connections (${ISSUERS} issuers, ${THINGS} things x ${DEVICES_PER_THING} devices), ${RATE} messages/s with responses for ${SECONDS} s`);
+  console.log(`Soak: ${ISSUERS + THINGS * DEVICES_PER_THING} connections (${ISSUERS} issuers, ${THINGS} things x ${DEVICES_PER_THING} devices), ${RATE} messages/s with responses for ${SECONDS} s`);
   const runtime = await startRuntime();
   const run = randomUUID().slice(0, 6);
   try {
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
     while (Date.now() < deadline) {
       const tickStart = Date.now();
       for (let j = 0; j < ISSUERS; j++) {
-        const thing = j % THINGS;
+        const thing = (seq * ISSUERS + j) % THINGS;
         const [ns, name] = fixtures[thing]!.thingId.split(':');
         const id = `m-${j}-${seq}`;
         const readers = Array.from({ length: DEVICES_PER_THING }, (_, d) => thing * DEVICES_PER_THING + d);
@@ -133,6 +134,8 @@ async function main(): Promise<void> {
     const s = summarize(latencies);
     const report = {
       seconds: SECONDS,
+      ratePerSecond: RATE,
+      recipientsPerMessage: DEVICES_PER_THING,
       connections: devices.length + issuers.length,
       sent,
       expectedDeliveries,

@@ -42,8 +42,14 @@ export async function routeResponse(envelope: Envelope, responder: Sender): Prom
   return 'routed';
 }
 
-/** The delayed check for WebSocket issuers: still pending at the deadline -> 408 error envelope. */
+/**
+ * The delayed check for WebSocket issuers: still pending at the deadline -> 408 error envelope.
+ * Most correlations were answered long before: an eventually consistent read (half a read unit)
+ * settles those; only a pending-looking one pays for the conditional write that decides.
+ */
 export async function expireCorrelation(key: string): Promise<'expired' | 'already-finished'> {
+  const hint = await correlations.get(key, false);
+  if (!hint || hint.state !== 'pending') return 'already-finished';
   const expired = await correlations.expire(key);
   if (!expired) return 'already-finished';
   if (expired.issuer.kind === 'ws') {

@@ -70,8 +70,9 @@ export class CorrelationsRepository {
     return item;
   }
 
-  async get(key: string): Promise<Correlation | undefined> {
-    const out = await this.client().send(new GetCommand({ TableName: this.table, Key: { key }, ConsistentRead: true }));
+  /** Strongly consistent by default; `consistent: false` costs half a read unit (a hint, never a decision). */
+  async get(key: string, consistent = true): Promise<Correlation | undefined> {
+    const out = await this.client().send(new GetCommand({ TableName: this.table, Key: { key }, ConsistentRead: consistent }));
     return out.Item as Correlation | undefined;
   }
 
