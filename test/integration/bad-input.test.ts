@@ -138,10 +138,11 @@ describe('fuzzing', () => {
     const authorizer = { subjects: JSON.stringify(['local:fuzzer']) };
     await fc.assert(
       fc.asyncProperty(frame, async (body) => {
+        let timer: NodeJS.Timeout | undefined;
         const result = (await Promise.race([
           handler({ requestContext: { connectionId: `fuzz-${Math.random()}`, authorizer }, body, isBase64Encoded: false }),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('hang')), 5000)),
-        ])) as { statusCode: number; body?: string };
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('hang')), 5000))),
+        ]).finally(() => clearTimeout(timer))) as { statusCode: number; body?: string };
         expect(result.statusCode).toBe(200);
         if (result.body !== undefined && result.body.startsWith('{')) {
           const reply = JSON.parse(result.body);
