@@ -21,7 +21,13 @@ export async function ensureDevKey(file = keyFile()): Promise<{ privateJwk: JWK;
   const privateJwk = { ...(await exportJWK(privateKey)), kid: KID, alg: 'ES256' };
   const publicJwk = { ...(await exportJWK(publicKey)), kid: KID, alg: 'ES256', use: 'sig' };
   mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, JSON.stringify({ privateJwk, publicJwk }, null, 2), { mode: 0o600 });
+  try {
+    // 'wx': when two processes create the key at once, the first one wins and both use it.
+    writeFileSync(file, JSON.stringify({ privateJwk, publicJwk }, null, 2), { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return JSON.parse(readFileSync(file, 'utf8')) as { privateJwk: JWK; publicJwk: JWK };
+    throw e;
+  }
   return { privateJwk, publicJwk };
 }
 

@@ -1,17 +1,15 @@
 /** Starts DynamoDB Local once per test run; tests isolate themselves by unique ids. */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TABLES, type TableKey } from '../../lambdas/store/schema';
+import { ensureDevKey } from '../../local/dev-auth';
 import { createTables, startDynamoDbLocal } from '../../local/dynamodb';
 
-export const STATE_FILE = join(__dirname, '..', '..', '.local', 'test-dynamodb.json');
-
 export default async function globalSetup(): Promise<void> {
+  await ensureDevKey(); // before the workers start, so that they all sign with one key
   const dynamo = await startDynamoDbLocal();
   const names = Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [k, `test-${k}`])) as Record<TableKey, string>;
   await createTables(dynamo.endpoint, names);
   (globalThis as Record<string, unknown>).__DYNAMO__ = dynamo;
+  // Workers are forked after globalSetup and inherit this environment.
   process.env.TEST_DYNAMODB_ENDPOINT = dynamo.endpoint;
   for (const k of Object.keys(TABLES) as TableKey[]) process.env[TABLES[k].envName] = names[k];
-  writeFileSync(STATE_FILE, JSON.stringify({ endpoint: dynamo.endpoint }));
 }
