@@ -356,8 +356,10 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     connectionCount: () => connections.size,
     async stop() {
       for (const c of connections.values()) c.ws.terminate();
-      await new Promise((r) => setImmediate(r));
-      await Promise.all([...pendingDisconnects]); // let $disconnect clean up before the database goes away
+      // Each terminated socket emits 'close' a little later, which starts its $disconnect: wait for
+      // those, then for the clean-ups themselves, before the clients and the database go away.
+      for (let i = 0; i < 200 && connections.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await Promise.all([...pendingDisconnects]);
       cancelLocalTimeouts();
       wss.close();
       server.closeAllConnections();
