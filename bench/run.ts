@@ -83,6 +83,13 @@ async function warmUp(httpUrl: string, wsUrl: string): Promise<void> {
   issuer.close();
 }
 
+/** Prints a scenario's table, keeps its rows for results.json and draws its chart. */
+function report(key: string, rows: Record<string, unknown>[], file: string, chart: Parameters<typeof barChart>[0]): void {
+  console.log(table(rows));
+  results[key] = rows;
+  writeFileSync(join(OUT, file), barChart(chart));
+}
+
 // 1. Round-trip latency: application -> device -> response.
 async function latency(httpUrl: string, wsUrl: string): Promise<void> {
   console.log('\n1. Round-trip latency (application -> device -> response)');
@@ -118,11 +125,7 @@ async function latency(httpUrl: string, wsUrl: string): Promise<void> {
     }
   }
   owner.close();
-  console.log(table(rows));
-  results.latency = rows;
-  writeFileSync(
-    join(OUT, 'latency.svg'),
-    barChart({
+  report('latency', rows, 'latency.svg', {
       title: 'Round trip application -> device -> response (local)',
       categories: rows.map((r) => `${r.transport} x${r.issuers}`),
       series: [
@@ -131,8 +134,7 @@ async function latency(httpUrl: string, wsUrl: string): Promise<void> {
         { name: 'p99 ms', values: rows.map((r) => r.p99_ms as number) },
       ],
       unit: 'ms',
-    }),
-  );
+    });
 }
 
 // 4. DynamoDB work per message and sequential round trips before the first delivery.
@@ -252,12 +254,7 @@ async function fanOut(httpUrl: string, wsUrl: string): Promise<void> {
     const s = summarize(times);
     rows.push({ K: k, M: m, last_delivery_p50_ms: round(s.p50), max_ms: round(s.max), deliveries_per_s: round(k / (s.p50 / 1000), 0) });
   }
-  console.log(table(rows));
-  results.fanout = rows;
-  writeFileSync(
-    join(OUT, 'fanout.svg'),
-    barChart({ title: 'Fan-out: time until the last of K recipients has the message', categories: rows.map((r) => `K=${r.K} M=${r.M}`), series: [{ name: 'p50 ms', values: rows.map((r) => r.last_delivery_p50_ms as number) }], unit: 'ms' }),
-  );
+  report('fanout', rows, 'fanout.svg', { title: 'Fan-out: time until the last of K recipients has the message', categories: rows.map((r) => `K=${r.K} M=${r.M}`), series: [{ name: 'p50 ms', values: rows.map((r) => r.last_delivery_p50_ms as number) }], unit: 'ms' });
 }
 
 // 3. Routing against the common scan-every-connection design (built here only).
@@ -348,11 +345,7 @@ async function scaling(dynamoEndpoint: string, gateway: { connectionCount(): num
   process.env.CONNECTIONS_TABLE = saved.connections;
   process.env.SUBSCRIPTIONS_TABLE = saved.subscriptions;
   resetConfig();
-  console.log(table(rows));
-  results.scaling = rows;
-  writeFileSync(
-    join(OUT, 'scaling.svg'),
-    barChart({
+  report('scaling', rows, 'scaling.svg', {
       title: 'Routing one message to K=10 among M connections',
       categories: rows.map((r) => `M=${r.M}`),
       series: [
@@ -363,8 +356,7 @@ async function scaling(dynamoEndpoint: string, gateway: { connectionCount(): num
       ],
       unit: 'ms / items',
       log: true,
-    }),
-  );
+    });
 }
 
 // 5. Cold start: bundle sizes and module initialisation in a fresh Node process.
@@ -382,11 +374,7 @@ async function coldStart(): Promise<void> {
     }
     rows.push({ handler: b.handler, bundle_kib: round(b.bytes / 1024, 1), init_p50_ms: round(summarize(inits).p50, 1) });
   }
-  console.log(table(rows));
-  results.coldStart = rows;
-  writeFileSync(
-    join(OUT, 'coldstart.svg'),
-    barChart({
+  report('coldStart', rows, 'coldstart.svg', {
       title: 'Lambda bundles: size and module initialisation',
       categories: rows.map((r) => String(r.handler)),
       series: [
@@ -394,8 +382,7 @@ async function coldStart(): Promise<void> {
         { name: 'init ms', values: rows.map((r) => r.init_p50_ms as number) },
       ],
       unit: 'KiB / ms',
-    }),
-  );
+    });
 }
 
 // Policy evaluation cost (pure, no I/O): a 20-entry policy with 100 subjects.
