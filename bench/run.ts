@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { getConfig, resetConfig } from '../lambdas/config';
+import { getConfig } from '../lambdas/config';
 import { compilePolicy, isReader } from '../lambdas/core/policy';
 import { selectRecipients } from '../lambdas/core/messages';
 import { documentClient, nowSeconds } from '../lambdas/store/client';
@@ -260,21 +260,17 @@ async function fanOut(httpUrl: string, wsUrl: string): Promise<void> {
 // 3. Routing against the common scan-every-connection design (built here only).
 async function scaling(dynamoEndpoint: string, gateway: { connectionCount(): number }): Promise<void> {
   console.log('\n3. Routing cost against a scan-every-connection baseline (K = 10 recipients)');
-  // The table names are switched below: let the earlier scenarios' $disconnect clean-ups finish first.
+  // Let the earlier scenarios' $disconnect clean-ups finish: they would compete for DynamoDB Local.
   for (let i = 0; i < 600 && gateway.connectionCount() > 0; i++) await sleep(100);
   await sleep(2000);
   const sizes = quick ? [100, 1000] : [100, 1000, 10000];
   const rows: Record<string, unknown>[] = [];
-  const saved = { connections: process.env.CONNECTIONS_TABLE, subscriptions: process.env.SUBSCRIPTIONS_TABLE };
   for (const m of sizes) {
-    // Fresh session tables per size, so the scan sees exactly M connections (the gateway is idle meanwhile).
+    // Fresh session tables per size, so the scan sees exactly M connections and nothing else.
     const run = randomUUID().slice(0, 6);
-    process.env.CONNECTIONS_TABLE = `bench-scale-${run}-connections`;
-    process.env.SUBSCRIPTIONS_TABLE = `bench-scale-${run}-subscriptions`;
-    resetConfig();
-    const { tables } = getConfig();
-    await createTables(dynamoEndpoint, { ...tables });
-    const sessions = new SessionsRepository();
+    const tables = { ...getConfig().tables, connections: `bench-scale-${run}-connections`, subscriptions: `bench-scale-${run}-subscriptions` };
+    await createTables(dynamoEndpoint, tables);
+    const sessions = new SessionsRepository(documentClient, { connections: tables.connections, subscriptions: tables.subscriptions });
     const readers = Array.from({ length: 10 }, (_, i) => `local:scale-${run}-r${i}`);
     const enforcer = compilePolicy({
       policyId: 'bench:scale',
@@ -342,9 +338,6 @@ async function scaling(dynamoEndpoint: string, gateway: { connectionCount(): num
       baseline_rcu: round(baseline.rcu, 1),
     });
   }
-  process.env.CONNECTIONS_TABLE = saved.connections;
-  process.env.SUBSCRIPTIONS_TABLE = saved.subscriptions;
-  resetConfig();
   report('scaling', rows, 'scaling.svg', {
       title: 'Routing one message to K=10 among M connections',
       categories: rows.map((r) => `M=${r.M}`),

@@ -27,10 +27,14 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 export class SessionsRepository {
-  constructor(private readonly client: () => DynamoDBDocumentClient = documentClient) {}
+  /** `tables` overrides the configured table names (the benchmark routes over its own tables). */
+  constructor(
+    private readonly client: () => DynamoDBDocumentClient = documentClient,
+    private readonly tableNames: Partial<Record<'connections' | 'subscriptions', string>> = {},
+  ) {}
 
   private get tables() {
-    return getConfig().tables;
+    return { ...getConfig().tables, ...this.tableNames };
   }
 
   async putConnection(connection: ConnectionRecord): Promise<void> {
