@@ -79,7 +79,9 @@ export class LiveWebSocketApi extends Construct {
   constructor(scope: Construct, id: string, props: LiveWebSocketApiProps) {
     super(scope, id);
     // No identity source: the token may come as a header or as the access_token query parameter,
-    // so API Gateway must not reject requests lacking one of them; the authorizer decides (no caching).
+    // so API Gateway must not reject requests lacking one of them; the authorizer decides. API Gateway
+    // documents the identity source of a REQUEST authorizer as optional when results are not cached,
+    // and WebSocket authorizers are never cached.
     const authorizer = new WebSocketLambdaAuthorizer('Authorizer', props.authorizer, { identitySource: [] });
     this.api = new apigw.WebSocketApi(this, 'Api', {
       description: 'Ditto Protocol WebSocket for live messages',
