@@ -6,7 +6,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getConfig } from '../config';
 import type { Headers } from '../core/protocol';
-import { documentClient, isConditionFailed, nowSeconds } from './client';
+import { documentClient, isConditionFailed } from './client';
 import { TTL_ATTRIBUTE } from './schema';
 
 export type Issuer = { readonly kind: 'ws'; readonly connectionId: string } | { readonly kind: 'http' };
@@ -127,4 +127,3 @@ export class CorrelationsRepository {
   }
 }
 
-export { nowSeconds };

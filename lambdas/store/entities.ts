@@ -5,7 +5,7 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getConfig } from '../config';
-import type { Policy, PolicyEntry } from '../core/policy';
+import type { Policy } from '../core/policy';
 import { documentClient, isConditionFailed } from './client';
 import { TABLES } from './schema';
 
@@ -93,4 +93,3 @@ export function policiesRepository(client: () => DynamoDBDocumentClient = docume
   return new VersionedRepository<PolicyRecord>(() => getConfig().tables.policies, TABLES.policies.partitionKey.name, client);
 }
 
-export type { PolicyEntry };
