@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -44,7 +44,11 @@ export class MessagingStack extends Stack {
       throw new Error(`maxHttpTimeoutSeconds must be 1..29 (API Gateway HTTP integrations end at 30 s), got ${maxHttpTimeoutSeconds}.`);
     }
     if (props.issuers.length === 0 && !props.devBasicUsers) {
-      throw new Error("Configure at least one OIDC issuer (context 'issuers') or dev Basic users: otherwise nobody can authenticate.");
+      // Synth must work out of the box; a deployment without issuers would reject every request, so say so loudly.
+      Annotations.of(this).addWarningV2(
+        'ditto:no-issuers',
+        "No OIDC issuer (context 'issuers') and no dev Basic users are configured: every request will be rejected with 401.",
+      );
     }
     const retention = logRetention(props.logRetentionDays ?? 30);
     const throttle = props.throttle ?? { rateLimit: 500, burstLimit: 1000 };
