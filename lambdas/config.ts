@@ -33,6 +33,9 @@ export interface Config {
   readonly cacheTtlMs: number;
   readonly connectionTtlSeconds: number;
   readonly fanoutConcurrency: number;
+  /** Recipients one invocation posts itself; the rest go out in batches of this size. */
+  readonly fanoutBatchSize: number;
+  readonly fanoutQueueUrl?: string;
 }
 
 function int(name: string, fallback: number): number {
@@ -90,6 +93,8 @@ export function getConfig(): Config {
     cacheTtlMs: int('CACHE_TTL_MS', 2_000),
     connectionTtlSeconds: int('CONNECTION_TTL_SECONDS', 2 * 3600 + 300),
     fanoutConcurrency: Math.max(1, int('FANOUT_CONCURRENCY', 64)),
+    fanoutBatchSize: Math.max(1, int('FANOUT_BATCH_SIZE', 250)),
+    ...(env.FANOUT_QUEUE_URL ? { fanoutQueueUrl: env.FANOUT_QUEUE_URL } : {}),
   };
   return cached;
 }

@@ -65,6 +65,17 @@ export class MessagingStack extends Stack {
       deadLetterQueue: { queue: timeoutDlq, maxReceiveCount: 3 },
     });
 
+    // Large fan-outs are split into batches that fan-out invocations deliver in parallel.
+    const fanOutDlq = new sqs.Queue(this, 'FanOutDeadLetters', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED, retentionPeriod: Duration.days(4) });
+    const fanOutQueue = new sqs.Queue(this, 'FanOutQueue', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      visibilityTimeout: Duration.seconds(60),
+      // Messages are live: a batch nobody delivered within a few minutes is not worth delivering.
+      retentionPeriod: Duration.minutes(5),
+      deadLetterQueue: { queue: fanOutDlq, maxReceiveCount: 2 },
+    });
+
     const baseEnv: Record<string, string> = {
       ...Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [TABLES[k].envName, t[k].tableName])),
       AUTH_ISSUERS: JSON.stringify(props.issuers),
@@ -85,8 +96,9 @@ export class MessagingStack extends Stack {
     const authorizerFn = make('WsAuthorizer', 'ws-authorizer', Duration.seconds(5));
     const connectFn = make('WsConnect', 'ws-connect');
     const disconnectFn = make('WsDisconnect', 'ws-disconnect');
-    const defaultFn = make('WsDefault', 'ws-default', Duration.seconds(29), { TIMEOUT_QUEUE_URL: timeoutQueue.queueUrl });
+    const defaultFn = make('WsDefault', 'ws-default', Duration.seconds(29), { TIMEOUT_QUEUE_URL: timeoutQueue.queueUrl, FANOUT_QUEUE_URL: fanOutQueue.queueUrl });
     const timeoutFn = make('WsTimeout', 'ws-timeout', Duration.seconds(20));
+    const fanOutFn = make('FanOut', 'fanout', Duration.seconds(30));
 
     this.webSocketApi = new LiveWebSocketApi(this, 'WebSocket', {
       authorizer: authorizerFn,
@@ -98,10 +110,10 @@ export class MessagingStack extends Stack {
       logRetention: retention,
     });
     // The HTTP function waits for responses: it must outlive the longest wait.
-    const httpFn = make('HttpApiHandler', 'http-api', Duration.seconds(maxHttpTimeoutSeconds + 1));
+    const httpFn = make('HttpApiHandler', 'http-api', Duration.seconds(maxHttpTimeoutSeconds + 1), { FANOUT_QUEUE_URL: fanOutQueue.queueUrl });
     this.httpApi = new ThingsHttpApi(this, 'Http', { handler: httpFn, throttle, logRetention: retention });
 
-    for (const fn of [httpFn, defaultFn, timeoutFn]) {
+    for (const fn of [httpFn, defaultFn, timeoutFn, fanOutFn]) {
       fn.addEnvironment('MANAGEMENT_ENDPOINT', this.webSocketApi.managementEndpoint);
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [this.webSocketApi.managementArn()] }));
       Validations.of(fn.role!).acknowledge({
@@ -127,6 +139,12 @@ export class MessagingStack extends Stack {
     t.subscriptions.grantReadWriteData(httpFn); // query the index; delete a gone connection's items
     t.connections.grantWriteData(httpFn);
     t.correlations.grantReadWriteData(httpFn);
+
+    fanOutQueue.grantSendMessages(defaultFn);
+    fanOutQueue.grantSendMessages(httpFn);
+    t.connections.grantWriteData(fanOutFn); // 410: remove the gone connection
+    t.subscriptions.grantWriteData(fanOutFn);
+    fanOutFn.addEventSource(new SqsEventSource(fanOutQueue, { batchSize: 5, reportBatchItemFailures: true }));
 
     t.correlations.grantReadWriteData(timeoutFn);
     timeoutFn.addEventSource(new SqsEventSource(timeoutQueue, { batchSize: 10, reportBatchItemFailures: true }));

@@ -4,10 +4,11 @@
  */
 import { getConfig } from '../config';
 import { CorrelationConflictError, SendNotAllowedError, ThingNotFoundError } from '../core/errors';
-import { isClaim, type LiveMessage, recipientEnvelope, resourceOf, selectRecipients, type Subscription } from '../core/messages';
+import { isClaim, type LiveMessage, recipientEnvelope, resourceOf, selectRecipients } from '../core/messages';
 import type { Enforcer } from '../core/policy';
 import { formatEnvelope, type Headers } from '../core/protocol';
-import { inPool, postToConnection } from '../gateway/connections';
+import { fanOut } from '../gateway/fanout';
+import { enqueueFanOut, planFanOut } from '../gateway/fanout-queue';
 import { type Correlation, CorrelationsRepository, CorrelationTaken, type Issuer } from '../store/correlations';
 import { SessionsRepository } from '../store/sessions';
 import { accessCache } from './access';
@@ -29,6 +30,8 @@ export interface SendResult {
   readonly recipients: number;
   readonly delivered: number;
   readonly gone: number;
+  /** Recipients handed to fan-out invocations (delivered by them, not counted in `delivered`). */
+  readonly queued: number;
   readonly correlation?: Correlation;
 }
 
@@ -79,8 +82,13 @@ export async function sendLiveMessage(message: LiveMessage, sender: Sender, opti
     sender.connectionId,
   );
   const data = formatEnvelope(recipientEnvelope(message, sender.subjects[0], options.extraHeaders));
-  const { delivered, gone } = await fanOut(recipients, data);
-  return { recipients: recipients.length, delivered, gone, ...(correlation ? { correlation } : {}) };
+  // Large fan-outs: post the first batch here, hand the others to parallel fan-out invocations.
+  const [inline, ...rest] = planFanOut(recipients, data, getConfig().fanoutBatchSize);
+  const [{ delivered, gone }] = await Promise.all([
+    fanOut(inline ?? [], data),
+    enqueueFanOut(rest.map((batch) => ({ data, recipients: batch }))),
+  ]);
+  return { recipients: recipients.length, delivered, gone, queued: recipients.length - (inline?.length ?? 0), ...(correlation ? { correlation } : {}) };
 }
 
 async function recordCorrelation(message: LiveMessage, wait: NonNullable<SendOptions['wait']>): Promise<Correlation> {
@@ -98,24 +106,4 @@ async function recordCorrelation(message: LiveMessage, wait: NonNullable<SendOpt
     if (e instanceof CorrelationTaken) throw new CorrelationConflictError(message.correlationId!);
     throw e;
   }
-}
-
-/** Posts to every recipient with a bounded pool; a gone connection is removed, the others still get it. */
-export async function fanOut(recipients: readonly Subscription[], data: string): Promise<{ delivered: number; gone: number }> {
-  let delivered = 0;
-  let gone = 0;
-  await inPool(recipients, getConfig().fanoutConcurrency, async (r) => {
-    try {
-      if ((await postToConnection(r.connectionId, data)) === 'sent') {
-        delivered++;
-        return;
-      }
-      gone++;
-      await sessions.removeConnection(r.connectionId, r.subjects);
-    } catch (e) {
-      // One failing recipient must not stop the others; it is logged and counted as not delivered.
-      console.error(JSON.stringify({ level: 'error', msg: 'delivery failed', connectionId: r.connectionId, error: String(e) }));
-    }
-  });
-  return { delivered, gone };
 }

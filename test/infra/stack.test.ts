@@ -76,7 +76,7 @@ describe('When the stack is synthesized with defaults', () => {
   });
 
   it('runs every function on Node.js 22, arm64, with source maps and a retained log group', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 6);
+    template.resourceCountIs('AWS::Lambda::Function', 7);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -119,7 +119,7 @@ describe('When the stack is synthesized with defaults', () => {
   });
 
   it('gives every function its own role instead of the managed AWSLambdaBasicExecutionRole', () => {
-    template.resourceCountIs('AWS::IAM::Role', 6);
+    template.resourceCountIs('AWS::IAM::Role', 7);
     for (const role of Object.values(template.findResources('AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
@@ -127,6 +127,13 @@ describe('When the stack is synthesized with defaults', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 3, deadLetterTargetArn: Match.anyValue() }, SqsManagedSseEnabled: true });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
     expect(policyStatementsOf(template, 'TIMEOUT_QUEUE_URL')).toHaveLength(1);
+  });
+
+  it('hands large fan-outs to a fan-out function through a short-lived SQS queue', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 300, RedrivePolicy: { maxReceiveCount: 2, deadLetterTargetArn: Match.anyValue() } });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 5, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    const senders = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment.Variables.FANOUT_QUEUE_URL !== undefined);
+    expect(senders).toHaveLength(2); // http-api and ws-default
   });
 
   it('lets the HTTP function outlive the longest HTTP wait', () => {

@@ -1,0 +1,56 @@
+/**
+ * Large fan-outs are split: the sending invocation posts the first batch itself and hands the
+ * others to the fan-out function through SQS, so that deliveries run in parallel invocations.
+ * Locally (no queue configured) the same handler is called in-process.
+ */
+import { randomUUID } from 'node:crypto';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { getConfig } from '../config';
+import { handler as fanOutHandler } from '../handlers/fanout';
+import type { FanOutJob } from './fanout';
+
+/** SQS takes at most 10 entries and 256 KiB per SendMessageBatch. */
+const MAX_BATCH_ENTRIES = 10;
+const MAX_SQS_BYTES = 256 * 1024;
+
+let sqs: SQSClient | undefined;
+
+export async function enqueueFanOut(jobs: readonly FanOutJob[]): Promise<void> {
+  if (jobs.length === 0) return;
+  const { fanoutQueueUrl } = getConfig();
+  const bodies = jobs.map((job) => JSON.stringify(job));
+  if (!fanoutQueueUrl) {
+    const event = { Records: bodies.map((body) => ({ messageId: `local-${randomUUID()}`, body })) } as unknown as SQSEvent;
+    void fanOutHandler(event);
+    return;
+  }
+  sqs ??= new SQSClient({});
+  let batch: string[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const entries = batch.map((body, i) => ({ Id: String(i), MessageBody: body }));
+    batch = [];
+    bytes = 0;
+    const out = await sqs!.send(new SendMessageBatchCommand({ QueueUrl: fanoutQueueUrl, Entries: entries }));
+    if (out.Failed && out.Failed.length > 0) throw new Error(`${out.Failed.length} fan-out batches were not queued: ${out.Failed[0]!.Message}`);
+  };
+  for (const body of bodies) {
+    const size = Buffer.byteLength(body);
+    if (batch.length === MAX_BATCH_ENTRIES || bytes + size > MAX_SQS_BYTES) await flush();
+    batch.push(body);
+    bytes += size;
+  }
+  await flush();
+}
+
+/** Splits recipients into jobs whose SQS bodies stay under the limit (smaller slices for big messages). */
+export function planFanOut<T extends { connectionId: string }>(recipients: readonly T[], data: string, batchSize: number): T[][] {
+  const room = MAX_SQS_BYTES - Buffer.byteLength(JSON.stringify(data)) - 1024;
+  const perRecipient = 160; // a connection id and its subjects, generously
+  const size = Math.max(1, Math.min(batchSize, Math.floor(room / perRecipient)));
+  const out: T[][] = [];
+  for (let i = 0; i < recipients.length; i += size) out.push(recipients.slice(i, i + size));
+  return out;
+}
