@@ -4,6 +4,9 @@ import { PolicyIdInvalidError, ThingIdInvalidError } from './errors';
 const MAX_ID_LENGTH = 256;
 // Namespace: empty, or segments starting with a letter, joined by '.' or '-'.
 const NAMESPACE = /^(?:|[a-zA-Z]\w*(?:[.-][a-zA-Z]\w*)*)$/;
+
+/** A non-empty namespace (as in the `namespaces` option of START-SEND-MESSAGES). */
+export const isNamespace = (value: string): boolean => value.length > 0 && NAMESPACE.test(value);
 // Name: not empty, no '/', no control characters (Ditto excludes \x00-\x1F and \x7F-\xFF).
 const NAME = /^[^\x00-\x1F\x7F-\xFF/]+$/;
 

@@ -28,14 +28,18 @@ export function closeManagementClient(): void {
 
 export type PostResult = 'sent' | 'gone';
 
+/** 410: the connection no longer exists (by class, name or status: the class differs across realms). */
+function isGone(e: unknown): boolean {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e instanceof GoneException || err?.name === 'GoneException' || err?.$metadata?.httpStatusCode === 410;
+}
+
 export async function postToConnection(connectionId: string, data: string): Promise<PostResult> {
   try {
     await managementClient().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(data, 'utf8') }));
     return 'sent';
   } catch (e) {
-    if (e instanceof GoneException || (e as { name?: string }).name === 'GoneException' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) {
-      return 'gone';
-    }
+    if (isGone(e)) return 'gone';
     throw e;
   }
 }
@@ -44,7 +48,7 @@ export async function closeConnection(connectionId: string): Promise<void> {
   try {
     await managementClient().send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
   } catch (e) {
-    if ((e as { name?: string }).name !== 'GoneException') throw e;
+    if (!isGone(e)) throw e;
   }
 }
 

@@ -4,17 +4,16 @@
  * Locally (no queue configured) the same handler is called in-process.
  */
 import { randomUUID } from 'node:crypto';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { getConfig } from '../config';
 import { handler as fanOutHandler } from '../handlers/fanout';
 import type { FanOutJob } from './fanout';
+import { sqsClient } from './sqs';
 
 /** SQS takes at most 10 entries and 256 KiB per SendMessageBatch. */
 const MAX_BATCH_ENTRIES = 10;
 const MAX_SQS_BYTES = 256 * 1024;
-
-let sqs: SQSClient | undefined;
 
 export async function enqueueFanOut(jobs: readonly FanOutJob[]): Promise<void> {
   if (jobs.length === 0) return;
@@ -25,7 +24,6 @@ export async function enqueueFanOut(jobs: readonly FanOutJob[]): Promise<void> {
     void fanOutHandler(event);
     return;
   }
-  sqs ??= new SQSClient({});
   let batch: string[] = [];
   let bytes = 0;
   const flush = async () => {
@@ -33,7 +31,7 @@ export async function enqueueFanOut(jobs: readonly FanOutJob[]): Promise<void> {
     const entries = batch.map((body, i) => ({ Id: String(i), MessageBody: body }));
     batch = [];
     bytes = 0;
-    const out = await sqs!.send(new SendMessageBatchCommand({ QueueUrl: fanoutQueueUrl, Entries: entries }));
+    const out = await sqsClient().send(new SendMessageBatchCommand({ QueueUrl: fanoutQueueUrl, Entries: entries }));
     if (out.Failed && out.Failed.length > 0) throw new Error(`${out.Failed.length} fan-out batches were not queued: ${out.Failed[0]!.Message}`);
   };
   for (const body of bodies) {

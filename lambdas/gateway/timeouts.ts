@@ -3,10 +3,11 @@
  * consumed by the ws-timeout handler. Locally (no queue configured): a timer that calls the
  * same handler with an SQS-shaped event.
  */
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { getConfig } from '../config';
 import { handler as timeoutHandler } from '../handlers/ws-timeout';
+import { sqsClient } from './sqs';
 
 export interface TimeoutJob {
   readonly key: string;
@@ -16,7 +17,6 @@ export interface TimeoutJob {
 /** SQS delays are whole seconds up to 15 minutes. */
 export const MAX_SQS_DELAY_SECONDS = 900;
 
-let sqs: SQSClient | undefined;
 const localTimers = new Set<NodeJS.Timeout>();
 
 /** Local runtime only: drop pending timers when the gateway stops. */
@@ -28,8 +28,7 @@ export function cancelLocalTimeouts(): void {
 export async function scheduleTimeout(job: TimeoutJob): Promise<void> {
   const { timeoutQueueUrl } = getConfig();
   if (timeoutQueueUrl) {
-    sqs ??= new SQSClient({});
-    await sqs.send(
+    await sqsClient().send(
       new SendMessageCommand({
         QueueUrl: timeoutQueueUrl,
         MessageBody: JSON.stringify(job),

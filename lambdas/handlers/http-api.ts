@@ -5,8 +5,8 @@ import { authenticate, headerOf } from '../auth/authenticate';
 import { getConfig } from '../config';
 import { PayloadTooLargeError, RequestTimeoutError } from '../core/errors';
 import { parsePolicyId, parseThingId } from '../core/ids';
-import { buildLiveMessage, DEFAULT_CLAIM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, recipientEnvelope } from '../core/messages';
-import { bodyToValue, formatEnvelope, Header, type HeaderValue, normalizeHeaders, parseJson, parseResponseRequired, parseTimeoutMs, valueToBody } from '../core/protocol';
+import { buildLiveMessage, DEFAULT_CLAIM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from '../core/messages';
+import { bodyToValue, Header, type HeaderValue, normalizeHeaders, parseJson, parseResponseRequired, parseTimeoutMs, valueToBody } from '../core/protocol';
 import { awaitResponse } from '../routing/respond';
 import { sendLiveMessage } from '../routing/send';
 import { deletePolicy, deleteThing, getPolicy, getThing, putPolicy, putThing } from '../routing/twins';
@@ -116,8 +116,6 @@ async function sendOverHttp(
     headers,
     value: bodyToValue(body, contentType),
   });
-  const size = Buffer.byteLength(formatEnvelope(recipientEnvelope(message, subjects[0])));
-  if (size > maxMessageBytes) throw new PayloadTooLargeError(size, maxMessageBytes);
 
   const replyHeaders: Record<string, string> = {
     [Header.CORRELATION_ID]: correlationId,

@@ -1,5 +1,4 @@
 /** What the WebSocket authorizer hands to every route of a connection. */
-import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import type { Principal } from '../auth/authenticate';
 import { AuthenticationFailedError } from '../core/errors';
 
@@ -29,4 +28,3 @@ export function principalOf(requestContext: WsRequestContext): Principal {
   return { subjects, ...(Number.isFinite(exp) && exp > 0 ? { expiresAt: exp } : {}) };
 }
 
-export type { APIGatewayRequestAuthorizerEvent };

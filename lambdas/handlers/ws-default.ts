@@ -8,6 +8,7 @@ import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { authenticate } from '../auth/authenticate';
 import { getConfig } from '../config';
 import { AuthenticationFailedError, MessageFormatInvalidError, NamespacesInvalidError, PayloadTooLargeError } from '../core/errors';
+import { isNamespace } from '../core/ids';
 import { expectationOf, messageFromEnvelope, parseRql } from '../core/messages';
 import {
   ack,
@@ -28,8 +29,6 @@ import { type Sender, sendLiveMessage, sessions } from '../routing/send';
 import type { WsEvent } from './ws-connect';
 import { principalOf } from './ws-context';
 import { envelopeError } from './to-ditto-error';
-
-const NAMESPACE = /^[a-zA-Z]\w*(?:[.-][a-zA-Z]\w*)*$/;
 
 const reply = (body?: string): APIGatewayProxyResultV2 => (body === undefined ? { statusCode: 200 } : { statusCode: 200, body });
 
@@ -91,7 +90,7 @@ async function control(frame: ControlFrame, sender: Sender): Promise<string | un
   switch (frame.kind) {
     case 'start-messages': {
       for (const ns of frame.namespaces ?? []) {
-        if (!NAMESPACE.test(ns)) throw new NamespacesInvalidError(`'${ns.slice(0, 100)}' is not a valid namespace.`);
+        if (!isNamespace(ns)) throw new NamespacesInvalidError(`'${ns.slice(0, 100)}' is not a valid namespace.`);
       }
       if (frame.filter !== undefined) parseRql(frame.filter);
       await sessions.subscribe({

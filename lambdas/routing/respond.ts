@@ -59,10 +59,6 @@ export async function expireCorrelation(key: string): Promise<'expired' | 'alrea
   return 'expired';
 }
 
-export interface WaitStats {
-  reads: number;
-}
-
 const POLL_DELAYS_MS = [5, 10, 15, 25, 40, 60, 100, 150];
 const MAX_POLL_DELAY_MS = 250;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,12 +68,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * reads, quickly at first (most devices answer within milliseconds) then backing off to 250 ms.
  * At the deadline it claims the correlation as timed out; if a response won that race, it is used.
  */
-export async function awaitResponse(correlation: Correlation, stats: WaitStats = { reads: 0 }): Promise<Correlation | undefined> {
+export async function awaitResponse(correlation: Correlation): Promise<Correlation | undefined> {
   for (let i = 0; ; i++) {
     const remaining = correlation.expiresAt - Date.now();
     if (remaining <= 0) break;
     await sleep(Math.min(POLL_DELAYS_MS[i] ?? MAX_POLL_DELAY_MS, remaining));
-    stats.reads++;
     const current = await correlations.get(correlation.key);
     if (!current) return undefined;
     if (current.state === 'answered') return current;
@@ -85,7 +80,6 @@ export async function awaitResponse(correlation: Correlation, stats: WaitStats =
   }
   const expired = await correlations.expire(correlation.key);
   if (expired) return undefined;
-  stats.reads++;
   const current = await correlations.get(correlation.key);
   return current?.state === 'answered' ? current : undefined;
 }

@@ -3,7 +3,7 @@
  * subscription index, record the pending correlation, fan out in parallel.
  */
 import { getConfig } from '../config';
-import { CorrelationConflictError, SendNotAllowedError, ThingNotFoundError } from '../core/errors';
+import { CorrelationConflictError, PayloadTooLargeError, SendNotAllowedError, ThingNotFoundError } from '../core/errors';
 import { isClaim, type LiveMessage, recipientEnvelope, resourceOf, selectRecipients } from '../core/messages';
 import type { Enforcer } from '../core/policy';
 import { formatEnvelope, type Headers } from '../core/protocol';
@@ -11,7 +11,7 @@ import { fanOut } from '../gateway/fanout';
 import { enqueueFanOut, planFanOut } from '../gateway/fanout-queue';
 import { type Correlation, CorrelationsRepository, CorrelationTaken, type Issuer } from '../store/correlations';
 import { SessionsRepository } from '../store/sessions';
-import { accessCache } from './access';
+import { accessCache, type ThingAccess } from './access';
 
 export interface Sender {
   readonly subjects: readonly string[];
@@ -47,19 +47,23 @@ function canSee(enforcer: Enforcer, subjects: readonly string[]): boolean {
   );
 }
 
-export async function authorizeSend(message: LiveMessage, sender: Sender): Promise<Enforcer | undefined> {
+async function authorizeSend(message: LiveMessage, sender: Sender): Promise<ThingAccess> {
   const access = await accessCache().load(message.thingId);
   if (!access) throw new ThingNotFoundError(message.thingId);
+  if (isClaim(message)) return access; // claims need no permission; the thing must exist
   const { enforcer } = access;
-  if (isClaim(message)) return enforcer; // claims need no permission; the thing must exist
   if (!enforcer || !canSee(enforcer, sender.subjects)) throw new ThingNotFoundError(message.thingId);
   if (!enforcer.may(sender.subjects, resourceOf(message), 'WRITE')) throw new SendNotAllowedError(message.thingId);
-  return enforcer;
+  return access;
 }
 
 export async function sendLiveMessage(message: LiveMessage, sender: Sender, options: SendOptions = {}): Promise<SendResult> {
-  const enforcer = await authorizeSend(message, sender);
-  const access = await accessCache().load(message.thingId);
+  const { thing, enforcer } = await authorizeSend(message, sender);
+  // What recipients get, formatted once: its size is the limit that API Gateway enforces on delivery.
+  const data = formatEnvelope(recipientEnvelope(message, sender.subjects[0], options.extraHeaders));
+  const { maxMessageBytes } = getConfig();
+  const size = Buffer.byteLength(data);
+  if (size > maxMessageBytes) throw new PayloadTooLargeError(size, maxMessageBytes);
   const readers = enforcer ? enforcer.readers(resourceOf(message), 'READ') : { granted: new Set<string>(), revoked: new Set<string>() };
 
   // The correlation must exist before anyone can answer: write it alongside the index query.
@@ -77,11 +81,10 @@ export async function sendLiveMessage(message: LiveMessage, sender: Sender, opti
       subject: message.subject,
       direction: message.direction,
       ...(message.featureId !== undefined ? { featureId: message.featureId } : {}),
-      attributes: access?.thing.attributes,
+      attributes: thing.attributes,
     },
     sender.connectionId,
   );
-  const data = formatEnvelope(recipientEnvelope(message, sender.subjects[0], options.extraHeaders));
   // Large fan-outs: post the first batch here, hand the others to parallel fan-out invocations.
   const [inline, ...rest] = planFanOut(recipients, data, getConfig().fanoutBatchSize);
   const [{ delivered, gone }] = await Promise.all([

@@ -6,7 +6,7 @@ import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand,
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getConfig } from '../config';
 import type { Subscription } from '../core/messages';
-import { documentClient, nowSeconds } from './client';
+import { documentClient, isConditionFailed, nowSeconds } from './client';
 import { TTL_ATTRIBUTE } from './schema';
 
 export interface ConnectionRecord {
@@ -92,7 +92,7 @@ export class SessionsRepository {
           ConditionExpression: 'attribute_exists(connectionId)',
         }),
       ).catch((e: unknown) => {
-        if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+        if (!isConditionFailed(e)) throw e; // the connection is already gone: nothing to unset
       }),
       this.deleteIndexItems(connectionId, subjects),
     ]);
