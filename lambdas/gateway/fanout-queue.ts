@@ -4,12 +4,11 @@
  * Locally (no queue configured) the same handler is called in-process.
  */
 import { randomUUID } from 'node:crypto';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { getConfig } from '../config';
 import { handler as fanOutHandler } from '../handlers/fanout';
 import type { FanOutJob } from './fanout';
-import { sqsClient } from './sqs';
+import { sqs } from './sqs';
 
 /** SQS takes at most 10 entries and 256 KiB per SendMessageBatch. */
 const MAX_BATCH_ENTRIES = 10;
@@ -31,7 +30,8 @@ export async function enqueueFanOut(jobs: readonly FanOutJob[]): Promise<void> {
     const entries = batch.map((body, i) => ({ Id: String(i), MessageBody: body }));
     batch = [];
     bytes = 0;
-    const out = await sqsClient().send(new SendMessageBatchCommand({ QueueUrl: fanoutQueueUrl, Entries: entries }));
+    const { sdk, client } = await sqs();
+    const out = await client.send(new sdk.SendMessageBatchCommand({ QueueUrl: fanoutQueueUrl, Entries: entries }));
     if (out.Failed && out.Failed.length > 0) throw new Error(`${out.Failed.length} fan-out batches were not queued: ${out.Failed[0]!.Message}`);
   };
   for (const body of bodies) {

@@ -3,11 +3,10 @@
  * consumed by the ws-timeout handler. Locally (no queue configured): a timer that calls the
  * same handler with an SQS-shaped event.
  */
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { getConfig } from '../config';
 import { handler as timeoutHandler } from '../handlers/ws-timeout';
-import { sqsClient } from './sqs';
+import { sqs } from './sqs';
 
 export interface TimeoutJob {
   readonly key: string;
@@ -28,8 +27,9 @@ export function cancelLocalTimeouts(): void {
 export async function scheduleTimeout(job: TimeoutJob): Promise<void> {
   const { timeoutQueueUrl } = getConfig();
   if (timeoutQueueUrl) {
-    await sqsClient().send(
-      new SendMessageCommand({
+    const { sdk, client } = await sqs();
+    await client.send(
+      new sdk.SendMessageCommand({
         QueueUrl: timeoutQueueUrl,
         MessageBody: JSON.stringify(job),
         DelaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(job.timeoutMs / 1000)),
