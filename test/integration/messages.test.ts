@@ -123,6 +123,18 @@ describe('WebSocket to WebSocket', () => {
     await app.close();
   });
 
+  it('sends no 408 once the response has been routed', async () => {
+    const w = await world();
+    const device = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
+    await device.subscribe();
+    autoRespond(device);
+    const app = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
+    app.send(message(w, 'quick', { 'correlation-id': 'c-answered', timeout: '300ms' }));
+    expect(await app.nextJson()).toMatchObject({ status: 200, headers: { 'correlation-id': 'c-answered' } });
+    expect(await app.silentFor(700)).toBe(true); // the timeout check found it answered
+    await Promise.all([device.close(), app.close()]);
+  });
+
   it('sends nothing back with response-required=false', async () => {
     const w = await world();
     const app = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
