@@ -309,7 +309,7 @@ async function scaling(dynamoEndpoint: string, gateway: { connectionCount(): num
     };
     const ours = await measure(async () => {
       const r = enforcer.readers(resource, 'READ');
-      return selectRecipients(await sessions.subscriptionsFor(r.granted), r, context).length;
+      return selectRecipients(await sessions.subscriptionsFor(r.granted), r, context).recipients.length;
     });
     // Baseline: the usual chat-sample design scans every connection and checks each one.
     const baseline = await measure(async () => {

@@ -1,5 +1,8 @@
 import { Annotations, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -7,6 +10,7 @@ import type { Construct } from 'constructs';
 import type { IssuerConfig } from '../lambdas/config';
 import { TABLES, type TableKey } from '../lambdas/store/schema';
 import { LiveWebSocketApi, type ThrottleProps, ThingsHttpApi } from './apis';
+import { FUNCTION_ACCESS, type FunctionAccess, type FunctionName } from './access';
 import { HandlerFunction } from './functions';
 import { MessagingTables } from './tables';
 
@@ -29,6 +33,8 @@ export interface MessagingStackProps extends StackProps {
   readonly throttle?: ThrottleProps;
   /** WebSocket stage name. @default 'ws' */
   readonly webSocketStageName?: string;
+  /** Header names withheld from recipients besides the built-in credential headers. @default none */
+  readonly withheldHeaders?: readonly string[];
 }
 
 /** The whole router: tables, the two APIs, the Lambda handlers, the timeout queue. */
@@ -42,6 +48,12 @@ export class MessagingStack extends Stack {
     const maxHttpTimeoutSeconds = props.maxHttpTimeoutSeconds ?? 29;
     if (maxHttpTimeoutSeconds < 1 || maxHttpTimeoutSeconds > 29) {
       throw new Error(`maxHttpTimeoutSeconds must be 1..29 (API Gateway HTTP integrations end at 30 s), got ${maxHttpTimeoutSeconds}.`);
+    }
+    for (const issuer of props.issuers.filter((i) => i.audience === undefined)) {
+      Annotations.of(this).addWarningV2(
+        'ditto:issuer-without-audience',
+        `The issuer '${issuer.issuer}' has no 'audience': tokens it minted for any other application will be accepted. Set the audience (client id) this router is registered under.`,
+      );
     }
     if (props.issuers.length === 0 && !props.devBasicUsers) {
       // Synth must work out of the box; a deployment without issuers would reject every request, so say so loudly.
@@ -78,12 +90,15 @@ export class MessagingStack extends Stack {
 
     const baseEnv: Record<string, string> = {
       ...Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [TABLES[k].envName, t[k].tableName])),
-      AUTH_ISSUERS: JSON.stringify(props.issuers),
-      ...(props.devBasicUsers ? { DEV_BASIC_USERS: props.devBasicUsers } : {}),
       MAX_MESSAGE_BYTES: String(props.maxMessageBytes ?? 128 * 1024),
       MAX_HTTP_TIMEOUT_MS: String(maxHttpTimeoutSeconds * 1000),
       CACHE_TTL_MS: String(props.cacheTtlMs ?? 2000),
+      ...(props.withheldHeaders && props.withheldHeaders.length > 0 ? { WITHHELD_HEADERS: props.withheldHeaders.join(',') } : {}),
     };
+    // Credentials only where requests are authenticated: issuers for JWTs (JWT-TOKEN refreshes on
+    // $default too), Basic passwords only where an Authorization header is checked.
+    const issuersEnv = { AUTH_ISSUERS: JSON.stringify(props.issuers) };
+    const basicEnv: Record<string, string> = props.devBasicUsers ? { DEV_BASIC_USERS: props.devBasicUsers } : {};
     const make = (id: string, handler: ConstructorParameters<typeof HandlerFunction>[2]['handler'], timeout = Duration.seconds(10), env: Record<string, string> = {}) =>
       new HandlerFunction(this, id, {
         handler,
@@ -93,12 +108,13 @@ export class MessagingStack extends Stack {
         logRetention: retention,
       }).fn;
 
-    const authorizerFn = make('WsAuthorizer', 'ws-authorizer', Duration.seconds(5));
+    const authorizerFn = make('WsAuthorizer', 'ws-authorizer', Duration.seconds(5), { ...issuersEnv, ...basicEnv });
     const connectFn = make('WsConnect', 'ws-connect');
     const disconnectFn = make('WsDisconnect', 'ws-disconnect');
-    const defaultFn = make('WsDefault', 'ws-default', Duration.seconds(29), { TIMEOUT_QUEUE_URL: timeoutQueue.queueUrl, FANOUT_QUEUE_URL: fanOutQueue.queueUrl });
+    const defaultFn = make('WsDefault', 'ws-default', Duration.seconds(29), { ...issuersEnv, TIMEOUT_QUEUE_URL: timeoutQueue.queueUrl, FANOUT_QUEUE_URL: fanOutQueue.queueUrl });
     const timeoutFn = make('WsTimeout', 'ws-timeout', Duration.seconds(20));
     const fanOutFn = make('FanOut', 'fanout', Duration.seconds(30));
+    const sweepFn = make('TokenSweep', 'token-sweep', Duration.seconds(50));
 
     this.webSocketApi = new LiveWebSocketApi(this, 'WebSocket', {
       authorizer: authorizerFn,
@@ -110,10 +126,10 @@ export class MessagingStack extends Stack {
       logRetention: retention,
     });
     // The HTTP function waits for responses: it must outlive the longest wait.
-    const httpFn = make('HttpApiHandler', 'http-api', Duration.seconds(maxHttpTimeoutSeconds + 1), { FANOUT_QUEUE_URL: fanOutQueue.queueUrl });
+    const httpFn = make('HttpApiHandler', 'http-api', Duration.seconds(maxHttpTimeoutSeconds + 1), { ...issuersEnv, ...basicEnv, FANOUT_QUEUE_URL: fanOutQueue.queueUrl });
     this.httpApi = new ThingsHttpApi(this, 'Http', { handler: httpFn, throttle, logRetention: retention });
 
-    for (const fn of [httpFn, defaultFn, timeoutFn, fanOutFn]) {
+    for (const fn of [httpFn, defaultFn, timeoutFn, fanOutFn, sweepFn]) {
       fn.addEnvironment('MANAGEMENT_ENDPOINT', this.webSocketApi.managementEndpoint);
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [this.webSocketApi.managementArn()] }));
       Validations.of(fn.role!).acknowledge({
@@ -122,32 +138,41 @@ export class MessagingStack extends Stack {
       });
     }
 
-    // Least privilege, per function.
-    t.connections.grantWriteData(connectFn);
-    t.connections.grantWriteData(disconnectFn);
-    t.subscriptions.grantWriteData(disconnectFn);
-
-    t.connections.grantReadWriteData(defaultFn);
-    t.subscriptions.grantReadWriteData(defaultFn);
-    t.things.grantReadData(defaultFn);
-    t.policies.grantReadData(defaultFn);
-    t.correlations.grantReadWriteData(defaultFn);
+    // Least privilege, per function: exactly the DynamoDB actions its code sends (FUNCTION_ACCESS).
+    const functions: Record<FunctionName, lambda.IFunction> = {
+      WsAuthorizer: authorizerFn,
+      WsConnect: connectFn,
+      WsDisconnect: disconnectFn,
+      WsDefault: defaultFn,
+      WsTimeout: timeoutFn,
+      FanOut: fanOutFn,
+      TokenSweep: sweepFn,
+      HttpApiHandler: httpFn,
+    };
+    for (const [name, access] of Object.entries(FUNCTION_ACCESS) as [FunctionName, FunctionAccess][]) {
+      for (const [table, actions] of Object.entries(access) as [TableKey, readonly string[]][]) {
+        const tableActions = actions.filter((a) => !a.includes('@'));
+        const indexActions = actions.filter((a) => a.includes('@')).map((a) => a.split('@') as [string, string]);
+        if (tableActions.length > 0) {
+          functions[name].addToRolePolicy(new iam.PolicyStatement({ actions: tableActions.map((a) => `dynamodb:${a}`), resources: [t[table].tableArn] }));
+        }
+        for (const [action, index] of indexActions) {
+          functions[name].addToRolePolicy(new iam.PolicyStatement({ actions: [`dynamodb:${action}`], resources: [`${t[table].tableArn}/index/${index}`] }));
+        }
+      }
+    }
     timeoutQueue.grantSendMessages(defaultFn);
-
-    t.things.grantReadWriteData(httpFn);
-    t.policies.grantReadWriteData(httpFn);
-    t.subscriptions.grantReadWriteData(httpFn); // query the index; delete a gone connection's items
-    t.connections.grantWriteData(httpFn);
-    t.correlations.grantReadWriteData(httpFn);
-
     fanOutQueue.grantSendMessages(defaultFn);
     fanOutQueue.grantSendMessages(httpFn);
-    t.connections.grantWriteData(fanOutFn); // 410: remove the gone connection
-    t.subscriptions.grantWriteData(fanOutFn);
     fanOutFn.addEventSource(new SqsEventSource(fanOutQueue, { batchSize: 5, reportBatchItemFailures: true }));
-
-    t.correlations.grantReadWriteData(timeoutFn);
     timeoutFn.addEventSource(new SqsEventSource(timeoutQueue, { batchSize: 10, reportBatchItemFailures: true }));
+
+    // SPEC 7: a connection whose token expired is closed within a minute even if it is silent.
+    new events.Rule(this, 'TokenSweepSchedule', {
+      description: 'Closes WebSocket connections whose token has expired',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(sweepFn, { retryAttempts: 0 })],
+    });
 
     new CfnOutput(this, 'HttpUrl', { value: this.httpApi.url, description: 'Ditto HTTP API base (things, policies, messages)' });
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketApi.url, description: 'Ditto Protocol WebSocket endpoint' });

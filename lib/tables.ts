@@ -29,6 +29,15 @@ export class MessagingTables extends Construct {
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
         removalPolicy: schema.pointInTimeRecovery && retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
+      for (const [indexName, index] of Object.entries(schema.indexes ?? {})) {
+        table.addGlobalSecondaryIndex({
+          indexName,
+          partitionKey: { name: index.partitionKey.name, type: attributeType(index.partitionKey.type) },
+          ...(index.sortKey ? { sortKey: { name: index.sortKey.name, type: attributeType(index.sortKey.type) } } : {}),
+          projectionType: dynamodb.ProjectionType.INCLUDE,
+          nonKeyAttributes: [...index.include],
+        });
+      }
       if (!schema.pointInTimeRecovery) {
         Validations.of(table).acknowledge({
           id: 'AwsSolutions-DDB3',

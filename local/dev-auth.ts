@@ -9,6 +9,8 @@ import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 export const DEV_ISSUER = 'ditto-live-router-local';
 export const DEV_PREFIX = 'local';
 export const DEV_JWKS_PATH = '/local/jwks.json';
+/** The dev issuer's audience: tokens minted for other relying parties are refused, as in a deployment. */
+export const DEV_AUDIENCE = 'ditto-live-router';
 const KID = 'local-dev-1';
 
 export function keyFile(root = process.cwd()): string {
@@ -37,24 +39,28 @@ export interface DevTokenOptions {
   readonly expiresIn?: string | number;
   readonly notBefore?: string | number;
   readonly issuer?: string;
-  readonly audience?: string;
+  /** @default DEV_AUDIENCE; null for a token without `aud`. */
+  readonly audience?: string | null;
+  /** The `typ` header. @default 'JWT' */
+  readonly typ?: string;
 }
 
 export async function devToken(name: string, options: DevTokenOptions = {}): Promise<string> {
   const { privateJwk } = await ensureDevKey(options.file);
   const key = await importJWK(privateJwk, 'ES256');
   const jwt = new SignJWT({})
-    .setProtectedHeader({ alg: 'ES256', kid: KID })
+    .setProtectedHeader({ alg: 'ES256', kid: KID, typ: options.typ ?? 'JWT' })
     .setIssuer(options.issuer ?? DEV_ISSUER)
     .setSubject(name)
     .setIssuedAt()
     .setExpirationTime(options.expiresIn ?? '12h');
   if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore);
-  if (options.audience !== undefined) jwt.setAudience(options.audience);
+  const audience = options.audience === undefined ? DEV_AUDIENCE : options.audience;
+  if (audience !== null) jwt.setAudience(audience);
   return jwt.sign(key);
 }
 
 /** AUTH_ISSUERS entry for the dev issuer served by a gateway at `baseUrl`. */
-export function devIssuerConfig(baseUrl: string): { issuer: string; jwksUrl: string; prefix: string } {
-  return { issuer: DEV_ISSUER, jwksUrl: `${baseUrl}${DEV_JWKS_PATH}`, prefix: DEV_PREFIX };
+export function devIssuerConfig(baseUrl: string): { issuer: string; jwksUrl: string; prefix: string; audience: string } {
+  return { issuer: DEV_ISSUER, jwksUrl: `${baseUrl}${DEV_JWKS_PATH}`, prefix: DEV_PREFIX, audience: DEV_AUDIENCE };
 }

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { TABLES, type TableKey } from '../lambdas/store/schema';
+import { type KeyAttribute, TABLES, type TableKey, type TableSchema } from '../lambdas/store/schema';
 import { freePort } from './ports';
 
 export interface LocalDynamo {
@@ -84,21 +84,41 @@ export async function startDynamoDbLocal(options: { port?: number; dbPath?: stri
   };
 }
 
+const keySchema = (keys: readonly KeyAttribute[]) => keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? ('HASH' as const) : ('RANGE' as const) }));
+
+/** Every key attribute of the table and its indexes, once. */
+function attributeDefinitions(schema: TableSchema) {
+  const all = [schema.partitionKey, schema.sortKey, ...Object.values(schema.indexes ?? {}).flatMap((i) => [i.partitionKey, i.sortKey])];
+  const byName = new Map<string, KeyAttribute>();
+  for (const k of all) if (k) byName.set(k.name, k);
+  return [...byName.values()].map((k) => ({ AttributeName: k.name, AttributeType: k.type }));
+}
+
 /** Creates every table of the schema (idempotent). */
 export async function createTables(endpoint: string, names: Record<TableKey, string>): Promise<void> {
   ensureLocalCredentials();
   const client = new DynamoDBClient({ endpoint });
   await Promise.all(
     (Object.keys(TABLES) as TableKey[]).map(async (key) => {
-      const t = TABLES[key];
-      const keys = [t.partitionKey, ...('sortKey' in t ? [t.sortKey] : [])];
+      const schema: TableSchema = TABLES[key];
+      const keys = [schema.partitionKey, ...(schema.sortKey ? [schema.sortKey] : [])];
+      const indexes = Object.entries(schema.indexes ?? {});
       try {
         await client.send(
           new CreateTableCommand({
             TableName: names[key],
             BillingMode: 'PAY_PER_REQUEST',
-            AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
-            KeySchema: keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+            AttributeDefinitions: attributeDefinitions(schema),
+            KeySchema: keySchema(keys),
+            ...(indexes.length > 0
+              ? {
+                  GlobalSecondaryIndexes: indexes.map(([name, index]) => ({
+                    IndexName: name,
+                    KeySchema: keySchema([index.partitionKey, ...(index.sortKey ? [index.sortKey] : [])]),
+                    Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] },
+                  })),
+                }
+              : {}),
           }),
         );
       } catch (e) {

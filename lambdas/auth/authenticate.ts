@@ -3,7 +3,7 @@
  * fetched once per container and cached) and, where configured, HTTP Basic dev users.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { createRemoteJWKSet, decodeJwt, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { BasicUser, IssuerConfig } from '../config';
 import { AuthenticationFailedError } from '../core/errors';
 
@@ -23,6 +23,11 @@ export interface Credentials {
 /** Only asymmetric algorithms: an HS* token signed with a public key (key confusion) never verifies. */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const MAX_TOKEN_LENGTH = 16 * 1024;
+/**
+ * Token types an access or ID token carries (RFC 7519 `JWT`, RFC 9068 `at+jwt`, or none): a
+ * logout, refresh or other special-purpose JWT from the same issuer is not a credential here.
+ */
+const ACCEPTED_TYPES = new Set(['jwt', 'at+jwt', 'application/jwt', 'application/at+jwt']);
 
 const jwksByUrl = new Map<string, JWTVerifyGetKey>();
 function jwksFor(url: string): JWTVerifyGetKey {
@@ -37,10 +42,15 @@ function jwksFor(url: string): JWTVerifyGetKey {
 export async function verifyJwt(token: string, issuers: readonly IssuerConfig[]): Promise<Principal> {
   if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new AuthenticationFailedError('The JWT is empty or too long.');
   let iss: string | undefined;
+  let typ: string | undefined;
   try {
     iss = decodeJwt(token).iss;
+    typ = decodeProtectedHeader(token).typ;
   } catch {
     throw new AuthenticationFailedError('The JWT is malformed.');
+  }
+  if (typ !== undefined && !ACCEPTED_TYPES.has(typ.toLowerCase())) {
+    throw new AuthenticationFailedError(`A JWT of type '${typ.slice(0, 40)}' is not an access or ID token.`);
   }
   const issuer = issuers.find((i) => i.issuer === iss);
   if (!issuer) throw new AuthenticationFailedError(`The JWT issuer '${String(iss).slice(0, 200)}' is not accepted.`);
@@ -50,12 +60,14 @@ export async function verifyJwt(token: string, issuers: readonly IssuerConfig[])
       algorithms: ALGORITHMS,
       ...(issuer.audience !== undefined ? { audience: issuer.audience } : {}),
       clockTolerance: 5,
+      // Without an expiry a stolen token would work forever, and an open WebSocket could never be closed for it.
+      requiredClaims: ['exp'],
     });
     const claim = payload[issuer.claim ?? 'sub'];
     if (typeof claim !== 'string' || claim.length === 0) {
       throw new AuthenticationFailedError(`The JWT has no '${issuer.claim ?? 'sub'}' claim to name the subject.`);
     }
-    return { subjects: [`${issuer.prefix}:${claim}`], ...(payload.exp !== undefined ? { expiresAt: payload.exp } : {}) };
+    return { subjects: [`${issuer.prefix}:${claim}`], expiresAt: payload.exp! };
   } catch (e) {
     if (e instanceof AuthenticationFailedError) throw e;
     throw new AuthenticationFailedError(`The JWT was rejected: ${(e as Error).message}`);

@@ -1,8 +1,10 @@
 /** Delivery of one message to many connections: bounded parallel posts, 410 cleanup, nothing retried. */
 import { getConfig } from '../config';
-import type { Subscription } from '../core/messages';
+import { type Subscription, tokenExpired } from '../core/messages';
 import { SessionsRepository } from '../store/sessions';
-import { inPool, postToConnection } from './connections';
+import { AuthenticationFailedError } from '../core/errors';
+import { errorEnvelope, formatEnvelope } from '../core/protocol';
+import { closeConnection, inPool, postToConnection } from './connections';
 
 /** A slice of a fan-out handed to another invocation (SQS on AWS). */
 export interface FanOutJob {
@@ -13,10 +15,14 @@ export interface FanOutJob {
 const sessions = new SessionsRepository();
 
 /** Posts to every recipient with a bounded pool; a gone connection is removed, the others still get it. */
-export async function fanOut(recipients: readonly Subscription[], data: string): Promise<{ delivered: number; gone: number }> {
+export async function fanOut(all: readonly Subscription[], data: string): Promise<{ delivered: number; gone: number }> {
   let delivered = 0;
   let gone = 0;
-  await inPool(recipients, getConfig().fanoutConcurrency, async (r) => {
+  // Checked again at delivery: a queued batch may go out after a recipient's token expired.
+  const now = Date.now();
+  const recipients = all.filter((r) => !tokenExpired(r, now));
+  const expired = all.filter((r) => tokenExpired(r, now));
+  await Promise.all([closeExpired(expired), inPool(recipients, getConfig().fanoutConcurrency, async (r) => {
     try {
       if ((await postToConnection(r.connectionId, data)) === 'sent') {
         delivered++;
@@ -28,6 +34,27 @@ export async function fanOut(recipients: readonly Subscription[], data: string):
       // One failing recipient must not stop the others; it is logged and counted as not delivered.
       console.error(JSON.stringify({ level: 'error', msg: 'delivery failed', connectionId: r.connectionId, error: String(e) }));
     }
-  });
+  })]);
   return { delivered, gone };
+}
+
+const expiredNotice = () =>
+  formatEnvelope(errorEnvelope(new AuthenticationFailedError('The token of this connection has expired; reconnect with a fresh token.'), undefined, undefined));
+
+/**
+ * Connections whose token has expired get nothing more (SPEC 7): tell them why, close them and drop
+ * their index items (API Gateway does not guarantee the $disconnect that would do it).
+ */
+export async function closeExpired(connections: readonly Pick<Subscription, 'connectionId' | 'subjects'>[]): Promise<number> {
+  let closed = 0;
+  await inPool(connections, getConfig().fanoutConcurrency, async (c) => {
+    try {
+      if ((await postToConnection(c.connectionId, expiredNotice())) === 'sent') await closeConnection(c.connectionId);
+      await sessions.removeConnection(c.connectionId, c.subjects);
+      closed++;
+    } catch (e) {
+      console.error(JSON.stringify({ level: 'error', msg: 'closing an expired connection failed', connectionId: c.connectionId, error: String(e) }));
+    }
+  });
+  return closed;
 }

@@ -10,6 +10,8 @@ import { sqs } from './sqs';
 
 export interface TimeoutJob {
   readonly key: string;
+  /** The issuing request's owner token: a later correlation with the same key is not touched. */
+  readonly owner: string;
   readonly timeoutMs: number;
 }
 

@@ -70,7 +70,7 @@ export const handler = async (event: WsEvent): Promise<APIGatewayProxyResultV2> 
       sender,
       expectation.responseRequired ? { wait: { issuer: { kind: 'ws', connectionId }, timeoutMs } } : {},
     );
-    if (result.correlation) await scheduleTimeout({ key: result.correlation.key, timeoutMs });
+    if (result.correlation) await scheduleTimeout({ key: result.correlation.key, owner: result.correlation.owner, timeoutMs });
     return reply();
   } catch (e) {
     return reply(envelopeError(e, { where: '$default', ...(thingId !== undefined ? { thingId } : {}), ...(correlationId !== undefined ? { correlationId } : {}) }));

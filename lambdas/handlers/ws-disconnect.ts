@@ -1,13 +1,25 @@
-/** $disconnect: remove the connection and its subscription index items. */
+/**
+ * $disconnect: remove the connection and its subscription index items. The subjects come from the
+ * stored connection record when the event carries no authorizer context (AWS does not document that
+ * it does on $disconnect, and delivers $disconnect only on a best-effort basis; TTL covers the rest).
+ */
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { sessions } from '../routing/send';
 import type { WsEvent } from './ws-connect';
 import { principalOf } from './ws-context';
 
+async function subjectsOf(event: WsEvent): Promise<readonly string[] | undefined> {
+  try {
+    return principalOf(event.requestContext).subjects;
+  } catch {
+    return (await sessions.getConnection(event.requestContext.connectionId))?.subjects;
+  }
+}
+
 export const handler = async (event: WsEvent): Promise<APIGatewayProxyResultV2> => {
   const { connectionId } = event.requestContext;
   try {
-    await sessions.removeConnection(connectionId, principalOf(event.requestContext).subjects);
+    await sessions.removeConnection(connectionId, (await subjectsOf(event)) ?? []);
   } catch (e) {
     // Nothing to answer on a closed socket; the TTL removes what could not be deleted now.
     console.warn(JSON.stringify({ level: 'warn', msg: 'disconnect cleanup failed', connectionId, error: String(e) }));

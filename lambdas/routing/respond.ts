@@ -2,9 +2,9 @@
  * Responses (SPEC 6.5): from a connection allowed to READ the message, for a pending correlation;
  * the first wins through a conditional update, everything else is dropped silently.
  */
-import { RequestTimeoutError } from '../core/errors';
+import { HeaderInvalidError, MessageFormatInvalidError, RequestTimeoutError } from '../core/errors';
 import { isReader } from '../core/policy';
-import { correlationIdOf, errorEnvelope, type Envelope, forwardedHeaders, formatEnvelope, messageResource, parseMessageTopic } from '../core/protocol';
+import { correlationIdOf, errorEnvelope, type Envelope, forwardedHeaders, formatEnvelope, Header, messageResource, parseMessageTopic } from '../core/protocol';
 import { postToConnection } from '../gateway/connections';
 import { type Correlation, correlationKey } from '../store/correlations';
 import { accessCache } from './access';
@@ -12,11 +12,26 @@ import { correlations, type Sender } from './send';
 
 export type ResponseOutcome = 'routed' | 'dropped';
 
+/** An HTTP issuer gets the status and content-type as its HTTP response: both must be carriable by HTTP. */
+const HTTP_FIELD_VALUE = /^[\t\x20-\x7E\x80-\xFF]*$/;
+
+function checkResponse(envelope: Envelope): void {
+  const status = envelope.status!;
+  if (status < 200) {
+    throw new MessageFormatInvalidError(`A response needs a final HTTP status (200-599), got ${status}: informational statuses cannot answer a message.`);
+  }
+  const contentType = envelope.headers[Header.CONTENT_TYPE];
+  if (contentType !== undefined && (typeof contentType !== 'string' || !HTTP_FIELD_VALUE.test(contentType))) {
+    throw new HeaderInvalidError(Header.CONTENT_TYPE, 'A response content-type must be a string of visible Latin-1 characters, without line breaks.');
+  }
+}
+
 export async function routeResponse(envelope: Envelope, responder: Sender): Promise<ResponseOutcome> {
   const correlationId = correlationIdOf(envelope.headers);
   if (correlationId === undefined || envelope.status === undefined) return 'dropped';
+  checkResponse(envelope); // a 400 to the responder; the issuer keeps waiting for a valid response
   const { thingId } = parseMessageTopic(envelope.topic);
-  const key = correlationKey(thingId, correlationId);
+  const key = correlationKey(thingId, envelope.path, correlationId);
 
   // No hijacking by guessing ids: the responder must be a reader of the message it answers.
   const access = await accessCache().load(thingId);
@@ -47,10 +62,10 @@ export async function routeResponse(envelope: Envelope, responder: Sender): Prom
  * Most correlations were answered long before: an eventually consistent read (half a read unit)
  * settles those; only a pending-looking one pays for the conditional write that decides.
  */
-export async function expireCorrelation(key: string): Promise<'expired' | 'already-finished'> {
+export async function expireCorrelation(key: string, owner: string): Promise<'expired' | 'already-finished'> {
   const hint = await correlations.get(key, false);
-  if (!hint || hint.state !== 'pending') return 'already-finished';
-  const expired = await correlations.expire(key);
+  if (!hint || hint.state !== 'pending' || hint.owner !== owner) return 'already-finished';
+  const expired = await correlations.expire(key, owner);
   if (!expired) return 'already-finished';
   if (expired.issuer.kind === 'ws') {
     const error = new RequestTimeoutError(expired.timeoutMs, expired.correlationId);
@@ -66,20 +81,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * The waiting HTTP request learns of its response by polling one item with strongly consistent
  * reads, quickly at first (most devices answer within milliseconds) then backing off to 250 ms.
- * At the deadline it claims the correlation as timed out; if a response won that race, it is used.
+ * It only ever takes an answer from its own item (the owner token), and marks it taken so the
+ * correlation-id can be reused. At the deadline it claims the correlation as timed out; if a
+ * response won that race, it is used. `deadline` may come earlier than the correlation's own
+ * (the invocation's remaining time).
  */
-export async function awaitResponse(correlation: Correlation): Promise<Correlation | undefined> {
+export async function awaitResponse(correlation: Correlation, deadline = correlation.expiresAt): Promise<Correlation | undefined> {
+  const own = (c: Correlation | undefined) => (c?.owner === correlation.owner ? c : undefined);
+  const take = async (c: Correlation) => (await correlations.consume(c.key, c.owner), c);
   for (let i = 0; ; i++) {
-    const remaining = correlation.expiresAt - Date.now();
+    const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     await sleep(Math.min(POLL_DELAYS_MS[i] ?? MAX_POLL_DELAY_MS, remaining));
-    const current = await correlations.get(correlation.key);
-    if (!current) return undefined;
-    if (current.state === 'answered') return current;
-    if (current.state === 'timedOut') return undefined;
+    const current = own(await correlations.get(correlation.key));
+    if (!current || current.state === 'timedOut') return undefined;
+    if (current.state === 'answered') return take(current);
   }
-  const expired = await correlations.expire(correlation.key);
-  if (expired) return undefined;
-  const current = await correlations.get(correlation.key);
-  return current?.state === 'answered' ? current : undefined;
+  if (await correlations.expire(correlation.key, correlation.owner)) return undefined;
+  const current = own(await correlations.get(correlation.key));
+  return current?.state === 'answered' ? take(current) : undefined;
 }

@@ -5,9 +5,9 @@
 import { getConfig } from '../config';
 import { CorrelationConflictError, PayloadTooLargeError, SendNotAllowedError, ThingNotFoundError } from '../core/errors';
 import { isClaim, type LiveMessage, recipientEnvelope, resourceOf, selectRecipients } from '../core/messages';
-import type { Enforcer } from '../core/policy';
+import { type Enforcer, readableView } from '../core/policy';
 import { formatEnvelope, type Headers } from '../core/protocol';
-import { fanOut } from '../gateway/fanout';
+import { closeExpired, fanOut } from '../gateway/fanout';
 import { enqueueFanOut, planFanOut } from '../gateway/fanout-queue';
 import { type Correlation, CorrelationsRepository, CorrelationTaken, type Issuer } from '../store/correlations';
 import { SessionsRepository } from '../store/sessions';
@@ -72,7 +72,7 @@ export async function sendLiveMessage(message: LiveMessage, sender: Sender, opti
     options.wait && message.correlationId !== undefined ? recordCorrelation(message, options.wait) : Promise.resolve(undefined),
   ]);
 
-  const recipients = selectRecipients(
+  const { recipients, expired } = selectRecipients(
     candidates,
     readers,
     {
@@ -81,7 +81,8 @@ export async function sendLiveMessage(message: LiveMessage, sender: Sender, opti
       subject: message.subject,
       direction: message.direction,
       ...(message.featureId !== undefined ? { featureId: message.featureId } : {}),
-      attributes: thing.attributes,
+      // A filter sees only the attributes its connection may READ (else it could bisect secrets).
+      ...(enforcer ? { attributesFor: (subjects: readonly string[]) => readableView(enforcer, subjects, 'thing:/attributes', thing.attributes) } : {}),
     },
     sender.connectionId,
   );
@@ -90,6 +91,7 @@ export async function sendLiveMessage(message: LiveMessage, sender: Sender, opti
   const [{ delivered, gone }] = await Promise.all([
     fanOut(inline ?? [], data),
     enqueueFanOut(rest.map((batch) => ({ data, recipients: batch }))),
+    closeExpired(expired),
   ]);
   return { recipients: recipients.length, delivered, gone, queued: recipients.length - (inline?.length ?? 0), ...(correlation ? { correlation } : {}) };
 }

@@ -7,6 +7,13 @@ export interface KeyAttribute {
   readonly type: 'S' | 'N';
 }
 
+export interface IndexSchema {
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Non-key attributes copied into the index (INCLUDE projection). */
+  readonly include: readonly string[];
+}
+
 export interface TableSchema {
   /** Environment variable that carries the table name to the Lambdas. */
   readonly envName: string;
@@ -16,9 +23,13 @@ export interface TableSchema {
   readonly ttlAttribute?: string;
   /** Point-in-time recovery for durable data. */
   readonly pointInTimeRecovery: boolean;
+  /** Global secondary indexes by name. */
+  readonly indexes?: Readonly<Record<string, IndexSchema>>;
 }
 
 export const TTL_ATTRIBUTE = 'ttl';
+/** Connections by the minute their token expires (sparse: only JWT connections), for the expiry sweep. */
+export const TOKEN_EXPIRY_INDEX = 'byTokenExpiryMinute';
 
 export const TABLES = {
   connections: {
@@ -26,6 +37,13 @@ export const TABLES = {
     partitionKey: { name: 'connectionId', type: 'S' },
     ttlAttribute: TTL_ATTRIBUTE,
     pointInTimeRecovery: false,
+    indexes: {
+      [TOKEN_EXPIRY_INDEX]: {
+        partitionKey: { name: 'tokenExpiryMinute', type: 'N' },
+        sortKey: { name: 'connectionId', type: 'S' },
+        include: ['subjects', 'tokenExpiresAt'],
+      },
+    },
   },
   subscriptions: {
     envName: 'SUBSCRIPTIONS_TABLE',

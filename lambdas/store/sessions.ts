@@ -7,7 +7,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getConfig } from '../config';
 import type { Subscription } from '../core/messages';
 import { documentClient, isConditionFailed, nowSeconds } from './client';
-import { TTL_ATTRIBUTE } from './schema';
+import { TOKEN_EXPIRY_INDEX, TTL_ATTRIBUTE } from './schema';
 
 export interface ConnectionRecord {
   readonly connectionId: string;
@@ -19,6 +19,10 @@ export interface ConnectionRecord {
 }
 
 const ttl = () => nowSeconds() + getConfig().connectionTtlSeconds;
+export const expiryMinute = (epochSeconds: number): number => Math.floor(epochSeconds / 60);
+
+/** Index queries in flight per message: bounds what one policy's reader subjects can ask of DynamoDB at once. */
+export const QUERY_CONCURRENCY = 16;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -38,7 +42,8 @@ export class SessionsRepository {
   }
 
   async putConnection(connection: ConnectionRecord): Promise<void> {
-    await this.client().send(new PutCommand({ TableName: this.tables.connections, Item: { ...connection, [TTL_ATTRIBUTE]: ttl() } }));
+    const expiry = connection.tokenExpiresAt !== undefined ? { tokenExpiryMinute: expiryMinute(connection.tokenExpiresAt) } : {};
+    await this.client().send(new PutCommand({ TableName: this.tables.connections, Item: { ...connection, ...expiry, [TTL_ATTRIBUTE]: ttl() } }));
   }
 
   async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
@@ -46,40 +51,79 @@ export class SessionsRepository {
     return out.Item as ConnectionRecord | undefined;
   }
 
+  /** A refreshed token (JWT-TOKEN): the connection and its index items carry the new expiry. */
   async setTokenExpiry(connectionId: string, tokenExpiresAt: number): Promise<void> {
-    await this.client().send(
+    const out = await this.client().send(
       new UpdateCommand({
         TableName: this.tables.connections,
         Key: { connectionId },
-        UpdateExpression: 'SET tokenExpiresAt = :e',
+        UpdateExpression: 'SET tokenExpiresAt = :e, tokenExpiryMinute = :m',
         ConditionExpression: 'attribute_exists(connectionId)',
-        ExpressionAttributeValues: { ':e': tokenExpiresAt },
+        ExpressionAttributeValues: { ':e': tokenExpiresAt, ':m': expiryMinute(tokenExpiresAt) },
+        ReturnValues: 'ALL_NEW',
       }),
+    );
+    const connection = out.Attributes as ConnectionRecord | undefined;
+    if (!connection?.subscription) return;
+    await Promise.all(
+      connection.subjects.map((subject) =>
+        this.client()
+          .send(
+            new UpdateCommand({
+              TableName: this.tables.subscriptions,
+              Key: { subject, connectionId },
+              UpdateExpression: 'SET tokenExpiresAt = :e',
+              ConditionExpression: 'attribute_exists(connectionId)',
+              ExpressionAttributeValues: { ':e': tokenExpiresAt },
+            }),
+          )
+          .catch((e: unknown) => {
+            if (!isConditionFailed(e)) throw e; // unsubscribed meanwhile
+          }),
+      ),
     );
   }
 
-  /** Stores the subscription on the connection and one index item per subject (a second START replaces). */
-  async subscribe(subscription: Subscription): Promise<void> {
+  /**
+   * Stores the subscription on the connection and one index item per subject (a second START
+   * replaces). Index items carry the token expiry, so fan-out skips expired connections without a read.
+   */
+  async subscribe(subscription: Omit<Subscription, 'tokenExpiresAt'>): Promise<void> {
     const { connectionId, subjects, namespaces, filter } = subscription;
     const options = { ...(namespaces ? { namespaces } : {}), ...(filter !== undefined ? { filter } : {}) };
     const expires = ttl();
-    await Promise.all([
-      this.client().send(
-        new UpdateCommand({
+    const out = await this.client().send(
+      new UpdateCommand({
+        TableName: this.tables.connections,
+        Key: { connectionId },
+        UpdateExpression: 'SET subscription = :s',
+        ConditionExpression: 'attribute_exists(connectionId)',
+        ExpressionAttributeValues: { ':s': options },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const tokenExpiresAt = (out.Attributes as ConnectionRecord | undefined)?.tokenExpiresAt;
+    const expiry = tokenExpiresAt !== undefined ? { tokenExpiresAt } : {};
+    await Promise.all(
+      chunks(subjects, 25).map((batch) =>
+        this.batchWrite(batch.map((subject) => ({ PutRequest: { Item: { subject, connectionId, subjects, ...options, ...expiry, [TTL_ATTRIBUTE]: expires } } }))),
+      ),
+    );
+  }
+
+  /** Connections whose token expired in the given minutes (the sweep's view; eventually consistent). */
+  async connectionsExpiringIn(minutes: readonly number[]): Promise<Pick<ConnectionRecord, 'connectionId' | 'subjects' | 'tokenExpiresAt'>[]> {
+    const pages = await Promise.all(
+      minutes.map((minute) =>
+        this.queryAll({
           TableName: this.tables.connections,
-          Key: { connectionId },
-          UpdateExpression: 'SET subscription = :s',
-          ExpressionAttributeValues: { ':s': options },
+          IndexName: TOKEN_EXPIRY_INDEX,
+          KeyConditionExpression: 'tokenExpiryMinute = :m',
+          ExpressionAttributeValues: { ':m': minute },
         }),
       ),
-      ...chunks(subjects, 25).map((batch) =>
-        this.batchWrite(
-          batch.map((subject) => ({
-            PutRequest: { Item: { subject, connectionId, subjects, ...options, [TTL_ATTRIBUTE]: expires } },
-          })),
-        ),
-      ),
-    ]);
+    );
+    return pages.flat() as unknown as Pick<ConnectionRecord, 'connectionId' | 'subjects' | 'tokenExpiresAt'>[];
   }
 
   async unsubscribe(connectionId: string, subjects: readonly string[]): Promise<void> {
@@ -106,25 +150,32 @@ export class SessionsRepository {
     ]);
   }
 
-  /** Candidate recipients: one query per reader subject, in parallel (a single round trip of latency). */
+  /**
+   * Candidate recipients: one query per reader subject, at most QUERY_CONCURRENCY in flight, so a
+   * policy with many subjects slows its own messages, not the database for everyone.
+   */
   async subscriptionsFor(subjects: Iterable<string>): Promise<Subscription[]> {
     const now = nowSeconds();
-    const pages = await Promise.all([...subjects].map((subject) => this.querySubject(subject)));
+    const list = [...subjects];
+    const pages: Record<string, unknown>[][] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < list.length) {
+        const subject = list[next++]!;
+        pages.push(
+          await this.queryAll({ TableName: this.tables.subscriptions, KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': subject } }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(QUERY_CONCURRENCY, list.length) }, worker));
     return pages.flat().filter((item) => (item[TTL_ATTRIBUTE] as number) > now) as unknown as Subscription[];
   }
 
-  private async querySubject(subject: string): Promise<Record<string, unknown>[]> {
+  private async queryAll(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.client().send(
-        new QueryCommand({
-          TableName: this.tables.subscriptions,
-          KeyConditionExpression: 'subject = :s',
-          ExpressionAttributeValues: { ':s': subject },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
+      const out = await this.client().send(new QueryCommand({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) }));
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);

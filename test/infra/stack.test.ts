@@ -76,11 +76,11 @@ describe('When the stack is synthesized with defaults', () => {
   });
 
   it('runs every function on Node.js 22, arm64, with source maps and a retained log group', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 7);
+    template.resourceCountIs('AWS::Lambda::Function', 8);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
-      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps', AUTH_ISSUERS: JSON.stringify([ISSUER]) }) },
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
       LoggingConfig: { LogGroup: Match.anyValue() },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
@@ -119,7 +119,7 @@ describe('When the stack is synthesized with defaults', () => {
   });
 
   it('gives every function its own role instead of the managed AWSLambdaBasicExecutionRole', () => {
-    template.resourceCountIs('AWS::IAM::Role', 7);
+    template.resourceCountIs('AWS::IAM::Role', 8);
     for (const role of Object.values(template.findResources('AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
@@ -145,6 +145,82 @@ describe('When the stack is synthesized with defaults', () => {
     template.hasOutput('WebSocketUrl', { Value: { 'Fn::Join': ['', Match.arrayWith(['wss://'])] } });
   });
 
+  it('grants each function exactly the DynamoDB actions its code sends, on its tables only', () => {
+    // Written out here, not imported: a grant that widens must break this test.
+    const expected: Record<string, Record<string, string[]>> = {
+      WsAuthorizer: {},
+      WsConnect: { Connections: ['PutItem'] },
+      WsDisconnect: { Connections: ['DeleteItem', 'GetItem'], Subscriptions: ['BatchWriteItem'] },
+      WsDefault: {
+        Things: ['GetItem'],
+        Policies: ['GetItem'],
+        Connections: ['DeleteItem', 'GetItem', 'UpdateItem'],
+        Subscriptions: ['BatchWriteItem', 'Query', 'UpdateItem'],
+        Correlations: ['PutItem', 'UpdateItem'],
+      },
+      WsTimeout: { Correlations: ['GetItem', 'UpdateItem'] },
+      FanOut: { Connections: ['DeleteItem'], Subscriptions: ['BatchWriteItem'] },
+      TokenSweep: { Connections: ['DeleteItem', 'GetItem'], 'Connections/index/byTokenExpiryMinute': ['Query'], Subscriptions: ['BatchWriteItem'] },
+      HttpApiHandler: {
+        Things: ['DeleteItem', 'GetItem', 'PutItem'],
+        Policies: ['DeleteItem', 'GetItem', 'PutItem'],
+        Connections: ['DeleteItem'],
+        Subscriptions: ['BatchWriteItem', 'Query'],
+        Correlations: ['GetItem', 'PutItem', 'UpdateItem'],
+      },
+    };
+    const policies = template.findResources('AWS::IAM::Policy');
+    for (const [fn, tables] of Object.entries(expected)) {
+      const statements = Object.entries(policies)
+        .filter(([id]) => id.startsWith(`${fn}Role`))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+      const granted: Record<string, string[]> = {};
+      for (const st of statements) {
+        const actions = ([] as string[]).concat(st.Action).filter((a) => a.startsWith('dynamodb:'));
+        if (actions.length === 0) continue;
+        const resource = JSON.stringify(st.Resource);
+        const table = /Tables([A-Z][a-z]+)[0-9A-F]{8}/.exec(resource)![1]!;
+        const index = /\/index\/([A-Za-z]+)/.exec(resource)?.[1];
+        const key = index ? `${table}/index/${index}` : table;
+        granted[key] = [...(granted[key] ?? []), ...actions.map((a) => a.slice('dynamodb:'.length))].sort();
+      }
+      expect({ fn, granted }).toEqual({ fn, granted: tables });
+    }
+  });
+
+  it('grants no function Scan, stream reads or an index wildcard', () => {
+    const text = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(text).not.toMatch(/dynamodb:(Scan|GetRecords|GetShardIterator|DescribeStream|ListStreams)/);
+    expect(text).not.toMatch(/index\/\*/);
+  });
+
+  it('gives credentials only to the functions that authenticate', () => {
+    const withBasic = synth({ devBasicUsers: 'ditto:secret' });
+    const functions = Object.entries(withBasic.findResources('AWS::Lambda::Function'));
+    const holding = (variable: string) => functions.filter(([, f]) => f.Properties.Environment.Variables[variable] !== undefined).map(([id]) => id.replace(/Function.*/, '')).sort();
+    expect(holding('DEV_BASIC_USERS')).toEqual(['HttpApiHandler', 'WsAuthorizer']);
+    expect(holding('AUTH_ISSUERS')).toEqual(['HttpApiHandler', 'WsAuthorizer', 'WsDefault']);
+  });
+
+  it('indexes connections by token expiry minute and sweeps them every minute', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byTokenExpiryMinute',
+          KeySchema: [
+            { AttributeName: 'tokenExpiryMinute', KeyType: 'HASH' },
+            { AttributeName: 'connectionId', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['subjects', 'tokenExpiresAt'] },
+        },
+      ],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TokenSweep'), 'Arn'] } })],
+    });
+  });
+
   it('never enables Basic auth unless configured', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     for (const f of Object.values(functions)) expect(f.Properties.Environment.Variables.DEV_BASIC_USERS).toBeUndefined();
@@ -168,6 +244,14 @@ describe('When configuration is given', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new MessagingStack(app, 'NoIssuers', { issuers: [] });
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('No OIDC issuer'));
+  });
+
+  it('warns when an issuer has no audience, and not when it has one', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const open = new MessagingStack(app, 'NoAudience', { issuers: [ISSUER] });
+    Annotations.fromStack(open).hasWarning('*', Match.stringLikeRegexp("issuer 'https://issuer.example/' has no 'audience'"));
+    const closed = new MessagingStack(app, 'WithAudience', { issuers: [{ ...ISSUER, audience: 'router' }] });
+    Annotations.fromStack(closed).hasNoWarning('*', Match.stringLikeRegexp('audience'));
   });
 });
 

@@ -61,9 +61,9 @@ describe('recipient selection', () => {
         { connectionId: 'me', subjects: ['u:a'] },
       ],
       readers,
-      context,
+      { ...context, attributesFor: () => context.attributes },
       'me',
     );
-    expect(picked.map((p) => p.connectionId)).toEqual(['1', '3']);
+    expect(picked.recipients.map((p) => p.connectionId)).toEqual(['1', '3']);
   });
 });

@@ -6,7 +6,8 @@ import { RqlInvalidError } from '../errors';
 
 export type RqlValue = string | number | boolean | null;
 export type RqlNode =
-  | { readonly op: 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le' | 'like'; readonly property: string; readonly value: RqlValue }
+  | { readonly op: 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le'; readonly property: string; readonly value: RqlValue }
+  | { readonly op: 'like'; readonly property: string; readonly value: string; readonly like: LikePattern }
   | { readonly op: 'in'; readonly property: string; readonly values: readonly RqlValue[] }
   | { readonly op: 'exists'; readonly property: string }
   | { readonly op: 'and' | 'or'; readonly children: readonly RqlNode[] }
@@ -69,8 +70,12 @@ class Parser {
       const property = this.property();
       this.expect(',');
       const value = this.value();
-      if (op === 'like' && typeof value !== 'string') this.fail("'like' needs a string pattern");
-      node = { op: op as 'eq', property, value };
+      if (op === 'like') {
+        if (typeof value !== 'string') this.fail("'like' needs a string pattern");
+        node = { op: 'like', property, value, like: compileLike(value) };
+      } else {
+        node = { op: op as 'eq', property, value };
+      }
     } else if (op === 'in') {
       const property = this.property();
       const values: RqlValue[] = [];
@@ -135,9 +140,38 @@ class Parser {
   }
 }
 
+/**
+ * What a filter may cost to evaluate against one message, in units of "one comparison": each
+ * operator costs 1, each property segment 1, each `in` value 1, and a `like` its pattern length
+ * (its worst-case work per character of the value). Checked at START-SEND-MESSAGES, so every
+ * delivery's filter work is bounded by MAX_FILTER_COST x the length of the values it reads.
+ */
+export const MAX_FILTER_COST = 1000;
+
+export function filterCost(node: RqlNode): number {
+  switch (node.op) {
+    case 'and':
+    case 'or':
+      return 1 + node.children.reduce((sum, c) => sum + filterCost(c), 0);
+    case 'not':
+      return 1 + filterCost(node.child);
+    case 'in':
+      return 1 + node.property.split('/').length + node.values.length;
+    case 'like':
+      return 1 + node.property.split('/').length + node.value.length;
+    default:
+      return 1 + node.property.split('/').length;
+  }
+}
+
 export function parseRql(text: string): RqlNode {
   if (text.length > MAX_FILTER_LENGTH) throw new RqlInvalidError(`A filter may be at most ${MAX_FILTER_LENGTH} characters long.`);
-  return new Parser(text).parse();
+  const node = new Parser(text).parse();
+  const cost = filterCost(node);
+  if (cost > MAX_FILTER_COST) {
+    throw new RqlInvalidError(`The filter is too expensive to evaluate: it costs ${cost} units, at most ${MAX_FILTER_COST} are allowed (1 per operator, property segment and 'in' value; a 'like' pattern costs its length).`);
+  }
+  return node;
 }
 
 function resolve(context: RqlContext, property: string): unknown {
@@ -156,16 +190,47 @@ function compare(actual: unknown, expected: RqlValue): number | undefined {
   return undefined;
 }
 
-const likeCache = new Map<string, RegExp>();
-function likePattern(pattern: string): RegExp {
-  let re = likeCache.get(pattern);
-  if (!re) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-    re = new RegExp(`^${body}$`, 's');
-    if (likeCache.size > 1000) likeCache.clear();
-    likeCache.set(pattern, re);
+/**
+ * `like` patterns (`*` any run, `?` one character) matched without backtracking: the pattern is cut
+ * at its stars into segments; the first is anchored at the start, the last at the end, and each one
+ * in between is taken at its leftmost match (always safe for globs). The scan position only moves
+ * forward, so a match costs at most value length x pattern length, whatever the pattern: a regular
+ * expression with many `.*` backtracks exponentially on a near miss.
+ */
+export interface LikePattern {
+  /** The pattern cut at its stars: the first part is a prefix, the last a suffix, the others float. */
+  readonly parts: readonly string[];
+}
+
+export const compileLike = (pattern: string): LikePattern => ({ parts: pattern.split('*') });
+
+function segmentAt(value: string, at: number, segment: string): boolean {
+  if (at + segment.length > value.length) return false;
+  for (let i = 0; i < segment.length; i++) if (segment[i] !== '?' && segment[i] !== value[at + i]) return false;
+  return true;
+}
+
+function findSegment(value: string, from: number, segment: string): number {
+  if (!segment.includes('?')) return value.indexOf(segment, from);
+  for (let at = from; at + segment.length <= value.length; at++) if (segmentAt(value, at, segment)) return at;
+  return -1;
+}
+
+export function matchesLike({ parts }: LikePattern, value: string): boolean {
+  const prefix = parts[0]!;
+  if (parts.length === 1) return value.length === prefix.length && segmentAt(value, 0, prefix);
+  const suffix = parts[parts.length - 1]!;
+  let pos = prefix.length;
+  const end = value.length - suffix.length;
+  if (end < pos || !segmentAt(value, 0, prefix) || !segmentAt(value, end, suffix)) return false;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const part = parts[i]!;
+    if (part.length === 0) continue;
+    const at = findSegment(value, pos, part);
+    if (at < 0 || at + part.length > end) return false; // a later match would end even further right
+    pos = at + part.length;
   }
-  return re;
+  return true;
 }
 
 export function matchesRql(node: RqlNode, context: RqlContext): boolean {
@@ -188,7 +253,7 @@ export function matchesRql(node: RqlNode, context: RqlContext): boolean {
       return resolve(context, node.property) !== node.value;
     case 'like': {
       const actual = resolve(context, node.property);
-      return typeof actual === 'string' && likePattern(node.value as string).test(actual);
+      return typeof actual === 'string' && matchesLike(node.like, actual);
     }
     default: {
       const c = compare(resolve(context, node.property), node.value);
