@@ -2,6 +2,7 @@
 /** CDK app: configuration comes from context (cdk.json or `-c key=value`), nothing is hard-coded. */
 import { App } from 'aws-cdk-lib';
 import type { IssuerConfig } from '../lambdas/config';
+import type { CreationRestriction } from '../lambdas/core/policy/creation';
 import { MessagingStack } from '../lib/messaging-stack';
 
 const app = new App();
@@ -21,10 +22,14 @@ function context<T>(key: string, fallback: T): T {
 
 const issuers = context<IssuerConfig[]>('issuers', []);
 const devBasicUsers = context<string>('devBasicUsers', '');
+const entityCreation = context<CreationRestriction | undefined>('entityCreation', undefined);
+const withheldHeaders = context<string[]>('withheldHeaders', []);
 
 new MessagingStack(app, context<string>('stackName', 'DittoLiveRouter'), {
   issuers,
   ...(devBasicUsers ? { devBasicUsers } : {}),
+  ...(entityCreation ? { entityCreation } : {}),
+  withheldHeaders,
   maxMessageBytes: context('maxMessageBytes', 131072),
   maxHttpTimeoutSeconds: context('maxHttpTimeoutSeconds', 29),
   cacheTtlMs: context('cacheTtlMs', 2000),

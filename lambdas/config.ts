@@ -1,4 +1,5 @@
 /** Environment, read and validated once per container. */
+import { type CreationRestriction, parseCreationRestriction } from './core/policy/creation';
 import { TABLES, type TableKey } from './store/schema';
 
 export interface IssuerConfig {
@@ -36,6 +37,10 @@ export interface Config {
   /** Recipients one invocation posts itself; the rest go out in batches of this size. */
   readonly fanoutBatchSize: number;
   readonly fanoutQueueUrl?: string;
+  /** Who may create things and policies where (Ditto's entity-creation restriction). */
+  readonly entityCreation: CreationRestriction;
+  /** Header names withheld from recipients on top of the built-in credential headers (lower case). */
+  readonly withheldHeaders: readonly string[];
 }
 
 function int(name: string, fallback: number): number {
@@ -95,6 +100,11 @@ export function getConfig(): Config {
     fanoutConcurrency: Math.max(1, int('FANOUT_CONCURRENCY', 64)),
     fanoutBatchSize: Math.max(1, int('FANOUT_BATCH_SIZE', 250)),
     ...(env.FANOUT_QUEUE_URL ? { fanoutQueueUrl: env.FANOUT_QUEUE_URL } : {}),
+    entityCreation: parseCreationRestriction(env.ENTITY_CREATION ? (JSON.parse(env.ENTITY_CREATION) as unknown) : undefined),
+    withheldHeaders: (env.WITHHELD_HEADERS ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter((h) => h.length > 0),
   };
   return cached;
 }

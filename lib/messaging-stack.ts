@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { IssuerConfig } from '../lambdas/config';
+import { type CreationRestriction, parseCreationRestriction } from '../lambdas/core/policy/creation';
 import { TABLES, type TableKey } from '../lambdas/store/schema';
 import { LiveWebSocketApi, type ThrottleProps, ThingsHttpApi } from './apis';
 import { FUNCTION_ACCESS, type FunctionAccess, type FunctionName } from './access';
@@ -35,6 +36,8 @@ export interface MessagingStackProps extends StackProps {
   readonly webSocketStageName?: string;
   /** Header names withheld from recipients besides the built-in credential headers. @default none */
   readonly withheldHeaders?: readonly string[];
+  /** Ditto's entity-creation restriction (`grant`/`revoke` rules). @default anyone may create anything */
+  readonly entityCreation?: CreationRestriction;
 }
 
 /** The whole router: tables, the two APIs, the Lambda handlers, the timeout queue. */
@@ -78,7 +81,9 @@ export class MessagingStack extends Stack {
     });
 
     // Large fan-outs are split into batches that fan-out invocations deliver in parallel.
-    const fanOutDlq = new sqs.Queue(this, 'FanOutDeadLetters', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED, retentionPeriod: Duration.days(4) });
+    // Fan-out batches hold whole message envelopes: kept no longer than it takes to see and inspect
+    // a failure (SQS counts retention from the first enqueue, so the DLQ must outlast the queue).
+    const fanOutDlq = new sqs.Queue(this, 'FanOutDeadLetters', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED, retentionPeriod: Duration.hours(1) });
     const fanOutQueue = new sqs.Queue(this, 'FanOutQueue', {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -126,7 +131,13 @@ export class MessagingStack extends Stack {
       logRetention: retention,
     });
     // The HTTP function waits for responses: it must outlive the longest wait.
-    const httpFn = make('HttpApiHandler', 'http-api', Duration.seconds(maxHttpTimeoutSeconds + 1), { ...issuersEnv, ...basicEnv, FANOUT_QUEUE_URL: fanOutQueue.queueUrl });
+    const creationEnv: Record<string, string> = props.entityCreation ? { ENTITY_CREATION: JSON.stringify(parseCreationRestriction(props.entityCreation)) } : {};
+    const httpFn = make('HttpApiHandler', 'http-api', Duration.seconds(maxHttpTimeoutSeconds + 1), {
+      ...issuersEnv,
+      ...basicEnv,
+      ...creationEnv,
+      FANOUT_QUEUE_URL: fanOutQueue.queueUrl,
+    });
     this.httpApi = new ThingsHttpApi(this, 'Http', { handler: httpFn, throttle, logRetention: retention });
 
     for (const fn of [httpFn, defaultFn, timeoutFn, fanOutFn, sweepFn]) {

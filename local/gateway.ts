@@ -19,6 +19,7 @@ import { handler as authorizerHandler } from '../lambdas/handlers/ws-authorizer'
 import { handler as connectHandler } from '../lambdas/handlers/ws-connect';
 import { handler as defaultHandler } from '../lambdas/handlers/ws-default';
 import { handler as disconnectHandler } from '../lambdas/handlers/ws-disconnect';
+import { handler as sweepHandler } from '../lambdas/handlers/token-sweep';
 import { DEV_JWKS_PATH, devIssuerConfig, ensureDevKey } from './dev-auth';
 import { ensureLocalCredentials } from './dynamodb';
 import { Limiter } from './limiter';
@@ -45,6 +46,10 @@ export interface GatewayOptions {
    * queue instead of overrunning DynamoDB Local. @default 256
    */
   readonly maxConcurrentInvocations?: number;
+  /** How often the token-expiry sweep runs (EventBridge every minute on AWS). @default 60 s */
+  readonly sweepIntervalMs?: number;
+  /** Ditto's entity-creation restriction for this gateway's handlers (else ENTITY_CREATION from the environment). */
+  readonly entityCreation?: object;
   /** Called with each handler invocation's route and duration (the benchmark's Lambda time). */
   readonly onInvoke?: (route: string, ms: number) => void;
 }
@@ -145,6 +150,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   process.env.AUTH_ISSUERS = JSON.stringify([devIssuerConfig(httpUrl), ...extraIssuers]);
   process.env.DEV_BASIC_USERS = options.basicUsers ?? 'ditto:ditto';
   process.env.MAX_MESSAGE_BYTES ??= String(maxFrameBytes);
+  if (options.entityCreation) process.env.ENTITY_CREATION = JSON.stringify(options.entityCreation);
   delete process.env.TIMEOUT_QUEUE_URL;
   resetConfig();
 
@@ -161,6 +167,15 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       }
     });
   }
+
+  // The scheduled expiry sweep (EventBridge on AWS), one run at a time.
+  let sweeping: Promise<unknown> | undefined;
+  const sweepTimer = setInterval(() => {
+    sweeping ??= invoke('token-sweep', sweepHandler, undefined as never)
+      .catch((e: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'token sweep failed', error: String(e) })))
+      .finally(() => (sweeping = undefined));
+  }, options.sweepIntervalMs ?? 60_000);
+  sweepTimer.unref();
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', httpUrl);
@@ -355,6 +370,8 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     wsUrl: `ws://127.0.0.1:${port}/ws/2`,
     connectionCount: () => connections.size,
     async stop() {
+      clearInterval(sweepTimer);
+      await sweeping;
       for (const c of connections.values()) c.ws.terminate();
       // Each terminated socket emits 'close' a little later, which starts its $disconnect: wait for
       // those, then for the clean-ups themselves, before the clients and the database go away.

@@ -139,6 +139,47 @@ export class PolicyConflictError extends DittoError {
   }
 }
 
+const kB = (chars: number) => String(Math.round((chars / 1024) * 1000) / 1000);
+
+/** Ditto's `policies:policy.toolarge` / `things:thing.toolarge` (sizes are JSON characters, as Ditto counts). */
+export class EntityTooLargeError extends DittoError {
+  constructor(entity: Entity, size: number, max: number) {
+    super(
+      413,
+      `${ENTITIES[entity].code}.toolarge`,
+      `The size of '${kB(size)}' kB exceeds the maximal allowed ${ENTITIES[entity].label} size of '${kB(max)}' kB.`,
+      `Reduce the ${ENTITIES[entity].label} size in the bounds of the specified limit`,
+    );
+    this.name = 'EntityTooLargeError';
+  }
+}
+
+/** Ditto's answer when a thing's implicit or inline policy cannot be created (its id is taken). */
+export class ThingNotCreatableError extends DittoError {
+  constructor(thingId: string, policyId: string) {
+    super(
+      400,
+      'things:thing.notcreatable',
+      `The Thing with ID '${thingId}' could not be created because creation of its implicit Policy ID '${policyId}' failed.`,
+      "If you want to use an existing Policy, specify it as 'policyId' in the Thing JSON you create.",
+    );
+    this.name = 'ThingNotCreatableError';
+  }
+}
+
+/** Ditto's entity-creation restriction (`ditto.entity-creation`) said no. */
+export class EntityNotCreatableError extends DittoError {
+  constructor(id: string, namespace: string) {
+    super(
+      403,
+      'entity.notcreatable',
+      `The Entity with ID '${id}' could not be created as the creation was configured not to be allowed.`,
+      `The entity creation was configured not to be allowed for the authenticated subject(s) in namespace '${namespace}'. Check with your administrator if that was unexpected.`,
+    );
+    this.name = 'EntityNotCreatableError';
+  }
+}
+
 export class PolicyInvalidError extends DittoError {
   constructor(description: string) {
     super(400, 'policies:policy.invalid', 'The Policy is not valid.', description);

@@ -2,6 +2,7 @@
  * Responses (SPEC 6.5): from a connection allowed to READ the message, for a pending correlation;
  * the first wins through a conditional update, everything else is dropped silently.
  */
+import { getConfig } from '../config';
 import { HeaderInvalidError, MessageFormatInvalidError, RequestTimeoutError } from '../core/errors';
 import { isReader } from '../core/policy';
 import { correlationIdOf, errorEnvelope, type Envelope, forwardedHeaders, formatEnvelope, Header, messageResource, parseMessageTopic } from '../core/protocol';
@@ -37,7 +38,7 @@ export async function routeResponse(envelope: Envelope, responder: Sender): Prom
   const access = await accessCache().load(thingId);
   if (!access?.enforcer || !isReader(access.enforcer.readers(messageResource(envelope.path), 'READ'), responder.subjects)) return 'dropped';
 
-  const headers = forwardedHeaders(envelope.headers, responder.subjects[0]);
+  const headers = forwardedHeaders(envelope.headers, responder.subjects[0], getConfig().withheldHeaders);
   const answered = await correlations.answer(
     key,
     { status: envelope.status, headers, ...(envelope.value !== undefined ? { value: envelope.value } : {}) },

@@ -60,7 +60,7 @@ async function authorizeSend(message: LiveMessage, sender: Sender): Promise<Thin
 export async function sendLiveMessage(message: LiveMessage, sender: Sender, options: SendOptions = {}): Promise<SendResult> {
   const { thing, enforcer } = await authorizeSend(message, sender);
   // What recipients get, formatted once: its size is the limit that API Gateway enforces on delivery.
-  const data = formatEnvelope(recipientEnvelope(message, sender.subjects[0], options.extraHeaders));
+  const data = formatEnvelope(recipientEnvelope(message, sender.subjects[0], options.extraHeaders, getConfig().withheldHeaders));
   const { maxMessageBytes } = getConfig();
   const size = Buffer.byteLength(data);
   if (size > maxMessageBytes) throw new PayloadTooLargeError(size, maxMessageBytes);

@@ -1,5 +1,7 @@
 /** Minimal twin management (SPEC 3): things and policies with Ditto's permission checks. */
 import {
+  EntityNotCreatableError,
+  EntityTooLargeError,
   PolicyConflictError,
   PolicyModificationInvalidError,
   PolicyNotFoundError,
@@ -7,10 +9,12 @@ import {
   ThingConflictError,
   ThingInvalidError,
   ThingNotFoundError,
+  ThingNotCreatableError,
   ThingNotModifiableError,
 } from '../core/errors';
+import { getConfig } from '../config';
 import { parsePolicyId } from '../core/ids';
-import { compilePolicy, defaultPolicy, type Enforcer, parsePolicy, type Policy } from '../core/policy';
+import { compilePolicy, type CreatableType, defaultPolicy, type Enforcer, mayCreate, parsePolicy, type Policy } from '../core/policy';
 import { type PolicyRecord, policiesRepository, RevisionConflict, type ThingRecord, thingsRepository } from '../store/entities';
 import { accessCache } from './access';
 
@@ -51,8 +55,18 @@ async function enforcerOf(policyId: string): Promise<Enforcer | undefined> {
   return policy ? compilePolicy(policy) : undefined;
 }
 
-function parseThingBody(thingId: string, body: unknown): { policyId?: string; attributes?: Record<string, unknown>; features?: Record<string, unknown> } {
+interface ThingInput {
+  readonly policyId?: string;
+  readonly attributes?: Record<string, unknown>;
+  readonly features?: Record<string, unknown>;
+  /** Ditto's inline policy, created with the thing. */
+  readonly inlinePolicy?: unknown;
+}
+
+function parseThingBody(thingId: string, body: unknown): ThingInput {
   if (!isObject(body)) throw new ThingInvalidError('A thing must be a JSON object.');
+  const size = JSON.stringify(body).length;
+  if (size > MAX_THING_CHARS) throw new EntityTooLargeError('thing', size, MAX_THING_CHARS);
   const allowed = new Set(['thingId', 'policyId', 'attributes', 'features', 'definition', '_policy']);
   for (const key of Object.keys(body)) if (!allowed.has(key)) throw new ThingInvalidError(`Unknown field '${key.slice(0, 100)}'.`);
   if (body.thingId !== undefined && body.thingId !== thingId) throw new ThingInvalidError(`The thingId in the body does not match the one in the URL ('${thingId}').`);
@@ -64,7 +78,40 @@ function parseThingBody(thingId: string, body: unknown): { policyId?: string; at
     ...(typeof body.policyId === 'string' ? { policyId: body.policyId } : {}),
     ...(body.attributes !== undefined ? { attributes: body.attributes as Record<string, unknown> } : {}),
     ...(body.features !== undefined ? { features: body.features as Record<string, unknown> } : {}),
+    ...(body._policy !== undefined ? { inlinePolicy: body._policy } : {}),
   };
+}
+
+/** Ditto's thing size limit (100k JSON characters): attributes are what filters read per message. */
+const MAX_THING_CHARS = 100 * 1024;
+
+const namespaceOf = (id: string) => id.slice(0, id.indexOf(':'));
+
+function checkCreation(type: CreatableType, id: string, subjects: readonly string[]): void {
+  if (!mayCreate(getConfig().entityCreation, type, namespaceOf(id), subjects)) throw new EntityNotCreatableError(id, namespaceOf(id));
+}
+
+/**
+ * The policy a new thing gets, as Ditto: an inline `_policy` (id: the thing's `policyId`, else the
+ * inline one, else the thing id), else a default policy under the thing id. Either must be new: a
+ * policy that someone else already created under that id is never adopted silently.
+ */
+async function createThingPolicy(thingId: string, input: ThingInput, subjects: readonly string[]): Promise<string> {
+  const inline = input.inlinePolicy;
+  const inlineId = isObject(inline) && typeof inline.policyId === 'string' ? inline.policyId : undefined;
+  const policyId = input.policyId ?? inlineId ?? thingId;
+  parsePolicyId(policyId);
+  const policy = inline !== undefined ? parsePolicy(inline, policyId) : defaultPolicy(policyId, subjects);
+  if (compilePolicy(policy).subjectsWith('policy:/', 'WRITE').length === 0) throw new PolicyModificationInvalidError(policyId);
+  checkCreation('policy', policyId, subjects);
+  try {
+    await policies.put(policyId, policy, undefined);
+  } catch (e) {
+    if (e instanceof RevisionConflict) throw new ThingNotCreatableError(thingId, policyId);
+    throw e;
+  }
+  accessCache().invalidatePolicy(policyId);
+  return policyId;
 }
 
 async function readableThing(thingId: string, subjects: readonly string[]): Promise<{ thing: ThingRecord; enforcer: Enforcer }> {
@@ -86,24 +133,34 @@ export async function putThing(thingId: string, body: unknown, subjects: readonl
       const enforcer = await enforcerOf(existing.policyId);
       if (!enforcer || !enforcer.may(subjects, 'thing:/', 'READ')) throw new ThingNotFoundError(thingId);
       if (!enforcer.may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
+      if (input.inlinePolicy !== undefined) {
+        throw new ThingInvalidError("'_policy' creates a thing's policy and is only accepted when the thing is created; change the policy at /api/2/policies/{policyId}.");
+      }
       const policyId = input.policyId ?? existing.policyId;
       if (policyId !== existing.policyId) {
         const next = await enforcerOf(policyId);
         if (!next) throw new ThingInvalidError(`The policy '${policyId}' does not exist.`);
         if (!next.may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
       }
-      const saved = await things.put(thingId, { ...input, thingId, policyId }, existing.revision);
+      const { inlinePolicy: _inline, ...fields } = input;
+      const saved = await things.put(thingId, { ...fields, thingId, policyId }, existing.revision);
       accessCache().invalidateThing(thingId);
       return { created: false, value: thingJson(saved) };
     }
-    const policyId = input.policyId ?? thingId;
-    const policy = await policies.get(policyId, true);
-    if (policy) {
-      if (!compilePolicy(policy).may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
-    } else {
-      await policies.put(policyId, defaultPolicy(policyId, subjects), undefined);
+    checkCreation('thing', thingId, subjects);
+    const named = input.policyId !== undefined && input.inlinePolicy === undefined ? await policies.get(input.policyId, true) : undefined;
+    if (named && !compilePolicy(named).may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
+    // An existing policy named explicitly is used; otherwise the thing's own policy is created first.
+    const policyId = named ? named.policyId : await createThingPolicy(thingId, input, subjects);
+    const { inlinePolicy: _inline, ...fields } = input;
+    let saved: ThingRecord;
+    try {
+      saved = await things.put(thingId, { ...fields, thingId, policyId }, undefined);
+    } catch (e) {
+      // Someone created the thing meanwhile: the policy made for it goes again (as Ditto does).
+      if (!named && e instanceof RevisionConflict) await policies.delete(policyId, 1).catch(() => undefined);
+      throw e;
     }
-    const saved = await things.put(thingId, { ...input, thingId, policyId }, undefined);
     accessCache().invalidateThing(thingId);
     return { created: true, value: thingJson(saved) };
   } catch (e) {
@@ -149,6 +206,7 @@ export async function putPolicy(policyId: string, body: unknown, subjects: reado
       accessCache().invalidatePolicy(policyId);
       return { created: false, value: policyJson(saved) };
     }
+    checkCreation('policy', policyId, subjects);
     const saved = await policies.put(policyId, policy, undefined);
     accessCache().invalidatePolicy(policyId);
     return { created: true, value: policyJson(saved) };

@@ -51,6 +51,17 @@ describe('forged and stale tokens', () => {
     expect((await probe(`Bearer ${await devToken(uniqueName(), { issuer: AUD_ISSUER, audience: 'ditto-router' })}`)).status).toBe(404);
   });
 
+  it('rejects tokens minted for another relying party by the dev issuer (it has an audience)', async () => {
+    await expectRejected(await devToken(uniqueName(), { audience: null }));
+    await expectRejected(await devToken(uniqueName(), { audience: 'another-app' }));
+  });
+
+  it('rejects JWTs that are not access or ID tokens (typ), accepts JWT and at+jwt', async () => {
+    await expectRejected(await devToken(uniqueName(), { typ: 'logout+jwt' }));
+    await expectRejected(await devToken(uniqueName(), { typ: 'secevent+jwt' }));
+    for (const typ of ['JWT', 'at+jwt', 'application/at+jwt']) expect((await probe(`Bearer ${await devToken(uniqueName(), { typ })}`)).status).toBe(404);
+  });
+
   it('rejects an unsigned token (alg: none)', async () => {
     const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }));
     const payload = base64url.encode(JSON.stringify({ iss: DEV_ISSUER, sub: 'admin', exp: Math.floor(Date.now() / 1000) + 600 }));

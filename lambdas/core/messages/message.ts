@@ -98,10 +98,10 @@ export function expectationOf(message: LiveMessage, overrides: { timeout?: strin
 }
 
 /** The envelope recipients get: forwarded headers plus `ditto-originator`. */
-export function recipientEnvelope(message: LiveMessage, originator: string | undefined, extraHeaders: Headers = {}): Envelope {
+export function recipientEnvelope(message: LiveMessage, originator: string | undefined, extraHeaders: Headers = {}, alsoWithheld: readonly string[] = []): Envelope {
   return {
     topic: message.topic,
-    headers: { ...forwardedHeaders(message.headers, originator), ...extraHeaders },
+    headers: { ...forwardedHeaders(message.headers, originator, alsoWithheld), ...extraHeaders },
     path: message.path,
     ...(message.value !== undefined ? { value: message.value } : {}),
   };

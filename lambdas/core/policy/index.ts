@@ -1,3 +1,4 @@
 export * from './model';
 export * from './enforcer';
 export * from './readable';
+export * from './creation';

@@ -1,5 +1,5 @@
 /** Ditto v2 policy model and its validation. */
-import { PolicyInvalidError } from '../errors';
+import { EntityTooLargeError, PolicyInvalidError } from '../errors';
 
 export const PERMISSIONS = ['READ', 'WRITE', 'EXECUTE'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -23,7 +23,13 @@ export interface Policy {
   readonly entries: Readonly<Record<string, PolicyEntry>>;
 }
 
-const MAX_ENTRIES = 500;
+/**
+ * Bounds: Ditto's policy size limit (100k JSON characters), plus counts that bound what one
+ * message may cost to route: every distinct subject is one index query per message.
+ */
+export const MAX_POLICY_CHARS = 100 * 1024;
+export const MAX_POLICY_SUBJECTS = 512;
+export const MAX_POLICY_ENTRIES = 200;
 const MAX_KEY_LENGTH = 1024;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -82,10 +88,18 @@ export function parsePolicy(json: unknown, policyId: string): Policy {
     throw new PolicyInvalidError(`The policyId in the body ('${String(json.policyId).slice(0, 100)}') does not match the one in the URL ('${policyId}').`);
   }
   if (!isObject(json.entries)) throw new PolicyInvalidError("A policy needs an 'entries' object.");
+  const size = JSON.stringify(json).length;
+  if (size > MAX_POLICY_CHARS) throw new EntityTooLargeError('policy', size, MAX_POLICY_CHARS);
   const labels = Object.keys(json.entries);
-  if (labels.length > MAX_ENTRIES) throw new PolicyInvalidError(`A policy may hold at most ${MAX_ENTRIES} entries.`);
+  if (labels.length > MAX_POLICY_ENTRIES) throw new PolicyInvalidError(`A policy may hold at most ${MAX_POLICY_ENTRIES} entries, this one has ${labels.length}.`);
   const entries: Record<string, PolicyEntry> = {};
   for (const label of labels) entries[label] = parseEntry(label, json.entries[label]);
+  const subjects = new Set(Object.values(entries).flatMap((e) => Object.keys(e.subjects)));
+  if (subjects.size > MAX_POLICY_SUBJECTS) {
+    throw new PolicyInvalidError(
+      `A policy may name at most ${MAX_POLICY_SUBJECTS} distinct subjects, this one names ${subjects.size}: each one costs a lookup per routed message. Group devices under fewer subjects or split the policy.`,
+    );
+  }
   return { policyId, entries };
 }
 

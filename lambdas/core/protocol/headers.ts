@@ -8,14 +8,32 @@ export type Headers = Readonly<Record<string, HeaderValue>>;
 export const MAX_HEADERS = 100;
 export const MAX_HEADER_VALUE_CHARS = 8192;
 
-/** Credentials and routing data a sender must not pass on (or spoof). */
-const NEVER_FORWARDED = new Set([
+/**
+ * Credentials and routing data a sender must not pass on (or spoof). Credentials: the standard
+ * ones and the API-key and token headers in common use (API Gateway, Azure APIM and Functions,
+ * Google, GitLab, CSRF tokens); an operator adds more with WITHHELD_HEADERS / `withheldHeaders`.
+ */
+export const WITHHELD_HEADERS: readonly string[] = [
   'authorization',
+  'proxy-authorization',
   'cookie',
   'set-cookie',
-  'proxy-authorization',
   'x-access-token',
   'access_token',
+  'x-api-key',
+  'api-key',
+  'apikey',
+  'x-auth-token',
+  'x-id-token',
+  'x-refresh-token',
+  'x-session-token',
+  'x-csrf-token',
+  'x-xsrf-token',
+  'x-client-secret',
+  'x-goog-api-key',
+  'ocp-apim-subscription-key',
+  'x-functions-key',
+  'private-token',
   'host',
   'connection',
   'content-length',
@@ -23,11 +41,12 @@ const NEVER_FORWARDED = new Set([
   Header.ORIGINATOR,
   'ditto-auth-context',
   'ditto-authorization-context',
-]);
+];
+const NEVER_FORWARDED = new Set(WITHHELD_HEADERS);
 const NEVER_FORWARDED_PREFIXES = ['x-amz', 'x-forwarded-', 'sec-', 'ditto-internal-'];
 
-export function isForwardable(name: string): boolean {
-  return !NEVER_FORWARDED.has(name) && !NEVER_FORWARDED_PREFIXES.some((p) => name.startsWith(p));
+export function isForwardable(name: string, alsoWithheld: readonly string[] = []): boolean {
+  return !NEVER_FORWARDED.has(name) && !alsoWithheld.includes(name) && !NEVER_FORWARDED_PREFIXES.some((p) => name.startsWith(p));
 }
 
 /** Lower-cases names and checks count and size; later duplicates (by case) win. */
@@ -46,9 +65,9 @@ export function normalizeHeaders(raw: Readonly<Record<string, unknown>>): Record
 }
 
 /** Headers forwarded to recipients, with `ditto-originator` set by us. */
-export function forwardedHeaders(headers: Headers, originator: string | undefined): Record<string, HeaderValue> {
+export function forwardedHeaders(headers: Headers, originator: string | undefined, alsoWithheld: readonly string[] = []): Record<string, HeaderValue> {
   const out: Record<string, HeaderValue> = {};
-  for (const [name, value] of Object.entries(headers)) if (isForwardable(name)) out[name] = value;
+  for (const [name, value] of Object.entries(headers)) if (isForwardable(name, alsoWithheld)) out[name] = value;
   if (originator !== undefined) out[Header.ORIGINATOR] = originator;
   return out;
 }
