@@ -30,6 +30,7 @@ new MessagingStack(app, context<string>('stackName', 'DittoLiveRouter'), {
   ...(devBasicUsers ? { devBasicUsers } : {}),
   ...(entityCreation ? { entityCreation } : {}),
   withheldHeaders,
+  apiGatewayCloudWatchRole: context('apiGatewayCloudWatchRole', true),
   maxMessageBytes: context('maxMessageBytes', 131072),
   maxHttpTimeoutSeconds: context('maxHttpTimeoutSeconds', 29),
   cacheTtlMs: context('cacheTtlMs', 2000),

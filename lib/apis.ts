@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Aws, type CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { HTTP_ACCESS_LOG_FORMAT, WEBSOCKET_ACCESS_LOG_FORMAT } from './access-logs';
 
 export interface ThrottleProps {
   /** Steady-state requests per second. */
@@ -13,22 +14,9 @@ export interface ThrottleProps {
   readonly burstLimit: number;
 }
 
-const ACCESS_LOG_FORMAT = JSON.stringify({
-  requestId: '$context.requestId',
-  ip: '$context.identity.sourceIp',
-  requestTime: '$context.requestTime',
-  routeKey: '$context.routeKey',
-  status: '$context.status',
-  connectionId: '$context.connectionId',
-  eventType: '$context.eventType',
-  integrationError: '$context.integrationErrorMessage',
-  authorizerError: '$context.authorizer.error',
-  latency: '$context.integrationLatency',
-});
-
-function configureStage(scope: Construct, stage: apigw.CfnStage, throttle: ThrottleProps, retention: logs.RetentionDays): logs.LogGroup {
+function configureStage(scope: Construct, stage: apigw.CfnStage, format: string, throttle: ThrottleProps, retention: logs.RetentionDays): logs.LogGroup {
   const logGroup = new logs.LogGroup(scope, 'AccessLogs', { retention });
-  stage.accessLogSettings = { destinationArn: logGroup.logGroupArn, format: ACCESS_LOG_FORMAT };
+  stage.accessLogSettings = { destinationArn: logGroup.logGroupArn, format };
   stage.defaultRouteSettings = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
   return logGroup;
 }
@@ -53,7 +41,7 @@ export class ThingsHttpApi extends Construct {
       id: 'AwsSolutions-APIG4',
       reason: 'The handler authenticates every request itself (JWT/Basic) so that failures carry Ditto\'s error body; a gateway authorizer could only answer a bare 401.',
     });
-    configureStage(this, this.api.defaultStage!.node.defaultChild as apigw.CfnStage, props.throttle, props.logRetention);
+    configureStage(this, this.api.defaultStage!.node.defaultChild as apigw.CfnStage, HTTP_ACCESS_LOG_FORMAT, props.throttle, props.logRetention);
     this.url = `${this.api.apiEndpoint}/api/2`;
   }
 }
@@ -94,7 +82,7 @@ export class LiveWebSocketApi extends Construct {
       id: 'AwsSolutions-APIG4',
       reason: 'WebSocket authorizers run on $connect only; $default and $disconnect belong to an already authorized connection, whose subjects they receive.',
     });
-    configureStage(this, this.stage.node.defaultChild as apigw.CfnStage, props.throttle, props.logRetention);
+    configureStage(this, this.stage.node.defaultChild as apigw.CfnStage, WEBSOCKET_ACCESS_LOG_FORMAT, props.throttle, props.logRetention);
     const host = `${this.api.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
     this.url = `wss://${host}/${props.stageName}`;
     this.managementEndpoint = `https://${host}/${props.stageName}`;

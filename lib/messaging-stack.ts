@@ -1,4 +1,6 @@
-import { Annotations, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as apigwv1 from 'aws-cdk-lib/aws-apigateway';
+import type { CfnResource } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -36,15 +38,28 @@ export interface MessagingStackProps extends StackProps {
   readonly webSocketStageName?: string;
   /** Header names withheld from recipients besides the built-in credential headers. @default none */
   readonly withheldHeaders?: readonly string[];
+  /**
+   * Set the account's API Gateway CloudWatch Logs role (`AWS::ApiGateway::Account`), without which a
+   * WebSocket stage with access logging cannot be created. Turn off where the account manages it
+   * elsewhere: there is one such setting per account and region, and the last writer wins.
+   * @default true
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
   /** Ditto's entity-creation restriction (`grant`/`revoke` rules). @default anyone may create anything */
   readonly entityCreation?: CreationRestriction;
 }
+
+/** Consumer timeouts of the two queues (their visibility timeouts are six times these). */
+const TIMEOUT_CHECK_SECONDS = 20;
+const FANOUT_SECONDS = 30;
 
 /** The whole router: tables, the two APIs, the Lambda handlers, the timeout queue. */
 export class MessagingStack extends Stack {
   public readonly tables: MessagingTables;
   public readonly httpApi: ThingsHttpApi;
   public readonly webSocketApi: LiveWebSocketApi;
+  /** What the WebSocket stage must be created after (the account's logging role). */
+  private readonly webSocketApiDependsOn: CfnResource[] = [];
 
   constructor(scope: Construct, id: string, props: MessagingStackProps) {
     super(scope, id, props);
@@ -72,12 +87,17 @@ export class MessagingStack extends Stack {
     this.tables = new MessagingTables(this, 'Tables');
     const t = this.tables.tables;
 
+    // Visibility timeouts are six times the consumer's timeout (AWS's guidance for Lambda SQS event
+    // sources, so a slow batch is not handed out twice). maxReceiveCount 5 (AWS's recommended minimum):
+    // a batch that fails because of throttling gets retried before it is parked.
     const timeoutDlq = new sqs.Queue(this, 'TimeoutDeadLetters', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED, retentionPeriod: Duration.days(4) });
     const timeoutQueue = new sqs.Queue(this, 'TimeoutQueue', {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
-      visibilityTimeout: Duration.seconds(30),
-      deadLetterQueue: { queue: timeoutDlq, maxReceiveCount: 3 },
+      visibilityTimeout: Duration.seconds(6 * TIMEOUT_CHECK_SECONDS),
+      // A check delayed up to 15 minutes, plus retries: keys only, so a day is harmless and generous.
+      retentionPeriod: Duration.days(1),
+      deadLetterQueue: { queue: timeoutDlq, maxReceiveCount: 5 },
     });
 
     // Large fan-outs are split into batches that fan-out invocations deliver in parallel.
@@ -87,9 +107,10 @@ export class MessagingStack extends Stack {
     const fanOutQueue = new sqs.Queue(this, 'FanOutQueue', {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
-      visibilityTimeout: Duration.seconds(60),
+      visibilityTimeout: Duration.seconds(6 * FANOUT_SECONDS),
       // Messages are live: a batch nobody delivered within a few minutes is not worth delivering.
       retentionPeriod: Duration.minutes(5),
+      // Two tries only: a redelivered batch re-posts to everyone in it (duplicates), so stop early.
       deadLetterQueue: { queue: fanOutDlq, maxReceiveCount: 2 },
     });
 
@@ -117,9 +138,11 @@ export class MessagingStack extends Stack {
     const connectFn = make('WsConnect', 'ws-connect');
     const disconnectFn = make('WsDisconnect', 'ws-disconnect');
     const defaultFn = make('WsDefault', 'ws-default', Duration.seconds(29), { ...issuersEnv, TIMEOUT_QUEUE_URL: timeoutQueue.queueUrl, FANOUT_QUEUE_URL: fanOutQueue.queueUrl });
-    const timeoutFn = make('WsTimeout', 'ws-timeout', Duration.seconds(20));
-    const fanOutFn = make('FanOut', 'fanout', Duration.seconds(30));
+    const timeoutFn = make('WsTimeout', 'ws-timeout', Duration.seconds(TIMEOUT_CHECK_SECONDS));
+    const fanOutFn = make('FanOut', 'fanout', Duration.seconds(FANOUT_SECONDS));
     const sweepFn = make('TokenSweep', 'token-sweep', Duration.seconds(50));
+
+    if (props.apiGatewayCloudWatchRole ?? true) this.configureApiGatewayLogging();
 
     this.webSocketApi = new LiveWebSocketApi(this, 'WebSocket', {
       authorizer: authorizerFn,
@@ -130,6 +153,7 @@ export class MessagingStack extends Stack {
       throttle,
       logRetention: retention,
     });
+    for (const dependency of this.webSocketApiDependsOn) this.webSocketApi.stage.node.addDependency(dependency);
     // The HTTP function waits for responses: it must outlive the longest wait.
     const creationEnv: Record<string, string> = props.entityCreation ? { ENTITY_CREATION: JSON.stringify(parseCreationRestriction(props.entityCreation)) } : {};
     const httpFn = make('HttpApiHandler', 'http-api', Duration.seconds(maxHttpTimeoutSeconds + 1), {
@@ -187,6 +211,26 @@ export class MessagingStack extends Stack {
 
     new CfnOutput(this, 'HttpUrl', { value: this.httpApi.url, description: 'Ditto HTTP API base (things, policies, messages)' });
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketApi.url, description: 'Ditto Protocol WebSocket endpoint' });
+  }
+
+  /**
+   * API Gateway writes WebSocket access logs with an account-level role; on an account that never set
+   * one, creating the stage fails ("CloudWatch Logs role ARN must be set in account settings").
+   */
+  private configureApiGatewayLogging(): void {
+    const role = new iam.Role(this, 'ApiGatewayCloudWatchRole', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
+    });
+    // Kept on stack deletion: other APIs of the account may log through it by then.
+    role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const account = new apigwv1.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
+    account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.webSocketApiDependsOn.push(account);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: "AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for API Gateway's account-level logging role.",
+    });
   }
 }
 

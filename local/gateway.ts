@@ -75,6 +75,23 @@ interface Connection {
 }
 
 const HTTP_API_MAX_BODY = 10 * 1024 * 1024;
+
+/** The part of Lambda's context the handlers use. */
+interface LambdaContext {
+  readonly awsRequestId: string;
+  readonly functionName: string;
+  getRemainingTimeInMillis(): number;
+}
+
+/** Each function's timeout as the stack sets it (lib/messaging-stack.ts), by local route. */
+const FUNCTION_TIMEOUT_MS: Record<string, number> = {
+  'http-api': 30_000,
+  'ws-authorizer': 5_000,
+  $connect: 10_000,
+  $disconnect: 10_000,
+  $default: 29_000,
+  'token-sweep': 50_000,
+};
 const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
@@ -92,9 +109,36 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
   });
 }
 
+/** HTTP API 2.0: lower-case names, duplicates comma-joined, cookies moved to their own array. */
 function flatHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && k !== 'cookie') out[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+  return out;
+}
+
+function cookiesOf(req: IncomingMessage): string[] | undefined {
+  const raw = req.headers.cookie;
+  return raw ? raw.split(';').map((c) => c.trim()).filter((c) => c.length > 0) : undefined;
+}
+
+/** API Gateway's request time format, e.g. `12/Mar/2020:19:03:58 +0000`. */
+function requestTime(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const month = d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  return `${pad(d.getUTCDate())}/${month}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+}
+
+/** WebSocket integrations get authorizer context values as strings, whatever the authorizer returned. */
+const stringified = (context: Record<string, unknown>): Record<string, string> => Object.fromEntries(Object.entries(context).map(([k, v]) => [k, String(v)]));
+
+/** $connect headers keep their case, as a WebSocket API passes them. */
+function rawHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    out[name] = out[name] !== undefined ? `${out[name]},${req.rawHeaders[i + 1]}` : req.rawHeaders[i + 1]!;
+  }
   return out;
 }
 
@@ -156,12 +200,14 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
 
   const log = (line: object) => options.verbose && console.log(JSON.stringify(line));
   const concurrency = new Limiter(options.maxConcurrentInvocations ?? 256);
-  /** Runs a handler like Lambda would (bounded concurrency), reporting its duration. */
-  function invoke<E, R>(route: string, fn: (event: E) => Promise<R>, event: E): Promise<R> {
+  /** Runs a handler like Lambda would (bounded concurrency, a context with the function's timeout), reporting its duration. */
+  function invoke<E, R>(route: string, fn: (event: E, context: LambdaContext) => Promise<R>, event: E): Promise<R> {
     return concurrency.run(async () => {
       const start = performance.now();
+      const deadline = Date.now() + (FUNCTION_TIMEOUT_MS[route] ?? 10_000);
+      const context: LambdaContext = { awsRequestId: randomUUID(), functionName: `local-${route}`, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
       try {
-        return await fn(event);
+        return await fn(event, context);
       } finally {
         options.onInvoke?.(route, performance.now() - start);
       }
@@ -192,12 +238,17 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     const headers = flatHeaders(req);
     const isText = body.length === 0 || (TEXT_TYPES.test(headers['content-type'] ?? 'text/plain') && isUtf8(body));
     const now = Date.now();
+    const cookies = cookiesOf(req);
+    const isApiRoute = rawPath.startsWith('/api/2/');
+    const routeKey = isApiRoute ? 'ANY /api/2/{proxy+}' : '$default';
     const event: APIGatewayProxyEventV2 = {
       version: '2.0',
-      routeKey: '$default',
+      routeKey,
       rawPath,
       rawQueryString: url.search.slice(1),
+      ...(cookies ? { cookies } : {}),
       headers,
+      ...(isApiRoute ? { pathParameters: { proxy: rawPath.slice('/api/2/'.length) } } : {}),
       ...(queryParams(url.searchParams) ? { queryStringParameters: queryParams(url.searchParams) } : {}),
       requestContext: {
         accountId: 'local',
@@ -206,9 +257,9 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         domainPrefix: '127',
         http: { method: req.method ?? 'GET', path: rawPath, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
         requestId: randomUUID(),
-        routeKey: '$default',
+        routeKey,
         stage: '$default',
-        time: new Date(now).toISOString(),
+        time: requestTime(now),
         timeEpoch: now,
       },
       ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
@@ -271,9 +322,12 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       routeKey,
       eventType,
       connectionId,
-      messageId: randomUUID(),
+      ...(eventType === 'MESSAGE' ? { messageId: randomUUID() } : {}),
       requestId: randomUUID(),
       extendedRequestId: randomUUID(),
+      requestTime: requestTime(now),
+      messageDirection: 'IN',
+      identity: { sourceIp: connections.get(connectionId)?.sourceIp ?? '127.0.0.1' },
       domainName: host,
       stage,
       apiId: 'local',
@@ -303,8 +357,11 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         return rejectUpgrade(socket, 401, 'Unauthorized');
       }
       if (auth.policyDocument.Statement.some((s) => 'Effect' in s && s.Effect === 'Deny')) return rejectUpgrade(socket, 403, 'Forbidden');
-      const authorizer = { ...(auth.context ?? {}), principalId: auth.principalId };
+      const authorizer = stringified({ ...(auth.context ?? {}), principalId: auth.principalId });
       const connected = (await invoke('$connect', connectHandler, {
+        headers: rawHeaders(req),
+        multiValueHeaders: Object.fromEntries(Object.entries(rawHeaders(req)).map(([k, v]) => [k, v.split(',')])),
+        ...(query ? { queryStringParameters: query, multiValueQueryStringParameters: Object.fromEntries(Object.entries(query).map(([k, v]) => [k, v.split(',')])) } : {}),
         requestContext: wsRequestContext(connectionId, '$connect', 'CONNECT', authorizer),
         isBase64Encoded: false,
       } as never)) as APIGatewayProxyResultV2;

@@ -42,15 +42,15 @@ function jwksFor(url: string): JWTVerifyGetKey {
 export async function verifyJwt(token: string, issuers: readonly IssuerConfig[]): Promise<Principal> {
   if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new AuthenticationFailedError('The JWT is empty or too long.');
   let iss: string | undefined;
-  let typ: string | undefined;
+  let typ: unknown;
   try {
     iss = decodeJwt(token).iss;
     typ = decodeProtectedHeader(token).typ;
   } catch {
     throw new AuthenticationFailedError('The JWT is malformed.');
   }
-  if (typ !== undefined && !ACCEPTED_TYPES.has(typ.toLowerCase())) {
-    throw new AuthenticationFailedError(`A JWT of type '${typ.slice(0, 40)}' is not an access or ID token.`);
+  if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYPES.has(typ.toLowerCase()))) {
+    throw new AuthenticationFailedError(`A JWT of type '${String(typ).slice(0, 40)}' is not an access or ID token.`);
   }
   const issuer = issuers.find((i) => i.issuer === iss);
   if (!issuer) throw new AuthenticationFailedError(`The JWT issuer '${String(iss).slice(0, 200)}' is not accepted.`);

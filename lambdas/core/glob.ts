@@ -13,19 +13,42 @@ export interface LikePattern {
 
 export const compileLike = (pattern: string): LikePattern => ({ parts: pattern.split('*') });
 
-function segmentAt(value: string, at: number, segment: string): boolean {
-  if (at + segment.length > value.length) return false;
-  for (let i = 0; i < segment.length; i++) if (segment[i] !== '?' && segment[i] !== value[at + i]) return false;
-  return true;
+/**
+ * Character comparisons one match may make. A pattern of many `?` against a long value could
+ * otherwise cost pattern length x value length; past the budget the value does not match.
+ */
+export const LIKE_STEP_BUDGET = 1_000_000;
+
+class Steps {
+  left = LIKE_STEP_BUDGET;
+  spend(n: number): boolean {
+    this.left -= n;
+    return this.left >= 0;
+  }
 }
 
-function findSegment(value: string, from: number, segment: string): number {
-  if (!segment.includes('?')) return value.indexOf(segment, from);
-  for (let at = from; at + segment.length <= value.length; at++) if (segmentAt(value, at, segment)) return at;
+function segmentAt(value: string, at: number, segment: string, steps?: Steps): boolean {
+  if (at + segment.length > value.length) return false;
+  let i = 0;
+  while (i < segment.length && (segment[i] === '?' || segment[i] === value[at + i])) i++;
+  steps?.spend(i + 1);
+  return i === segment.length;
+}
+
+function findSegment(value: string, from: number, segment: string, steps: Steps): number {
+  if (!segment.includes('?')) {
+    steps.spend(value.length - from);
+    return value.indexOf(segment, from);
+  }
+  for (let at = from; at + segment.length <= value.length; at++) {
+    if (segmentAt(value, at, segment, steps)) return at;
+    if (steps.left < 0) return -1;
+  }
   return -1;
 }
 
 export function matchesLike({ parts }: LikePattern, value: string): boolean {
+  const steps = new Steps();
   const prefix = parts[0]!;
   if (parts.length === 1) return value.length === prefix.length && segmentAt(value, 0, prefix);
   const suffix = parts[parts.length - 1]!;
@@ -35,7 +58,7 @@ export function matchesLike({ parts }: LikePattern, value: string): boolean {
   for (let i = 1; i < parts.length - 1; i++) {
     const part = parts[i]!;
     if (part.length === 0) continue;
-    const at = findSegment(value, pos, part);
+    const at = findSegment(value, pos, part, steps);
     if (at < 0 || at + part.length > end) return false; // a later match would end even further right
     pos = at + part.length;
   }

@@ -30,7 +30,7 @@ export async function enqueueFanOut(jobs: readonly FanOutJob[]): Promise<void> {
     const entries = batch.map((body, i) => ({ Id: String(i), MessageBody: body }));
     batch = [];
     bytes = 0;
-    const { sdk, client } = await sqs();
+    const { sdk, client } = sqs();
     const out = await client.send(new sdk.SendMessageBatchCommand({ QueueUrl: fanoutQueueUrl, Entries: entries }));
     if (out.Failed && out.Failed.length > 0) throw new Error(`${out.Failed.length} fan-out batches were not queued: ${out.Failed[0]!.Message}`);
   };

@@ -1,9 +1,19 @@
 /**
- * The SQS SDK and client shared by the timeout and fan-out queues, loaded on first use: only AWS
- * invocations that queue something pay for it, not every cold start (~10 ms measured).
+ * The SQS SDK and client shared by the timeout and fan-out queues, loaded on first use: only
+ * invocations that queue something pay for it, not every cold start (~10 ms measured). Loaded
+ * with a plain `require`, which resolves the same way in the CommonJS Lambda bundle (the SDK is
+ * external there, provided by the runtime), under tsx and under jest; a dynamic `import()` of an
+ * external module resolves differently in each.
  */
 type SqsSdk = typeof import('@aws-sdk/client-sqs');
 
-let loaded: Promise<{ sdk: SqsSdk; client: InstanceType<SqsSdk['SQSClient']> }> | undefined;
+let loaded: { sdk: SqsSdk; client: InstanceType<SqsSdk['SQSClient']> } | undefined;
 
-export const sqs = () => (loaded ??= import('@aws-sdk/client-sqs').then((sdk) => ({ sdk, client: new sdk.SQSClient({}) })));
+export function sqs(): { sdk: SqsSdk; client: InstanceType<SqsSdk['SQSClient']> } {
+  if (!loaded) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const sdk = require('@aws-sdk/client-sqs') as SqsSdk;
+    loaded = { sdk, client: new sdk.SQSClient({}) };
+  }
+  return loaded;
+}

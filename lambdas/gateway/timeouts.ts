@@ -29,7 +29,7 @@ export function cancelLocalTimeouts(): void {
 export async function scheduleTimeout(job: TimeoutJob): Promise<void> {
   const { timeoutQueueUrl } = getConfig();
   if (timeoutQueueUrl) {
-    const { sdk, client } = await sqs();
+    const { sdk, client } = sqs();
     await client.send(
       new sdk.SendMessageCommand({
         QueueUrl: timeoutQueueUrl,

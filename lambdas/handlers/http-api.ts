@@ -1,6 +1,6 @@
 /** The HTTP API (payload format 2.0): twin management and sending live messages (SPEC 3-4). */
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { authenticate, headerOf } from '../auth/authenticate';
 import { getConfig } from '../config';
 import { PayloadTooLargeError, RequestTimeoutError } from '../core/errors';
@@ -49,7 +49,22 @@ function jsonBody(event: APIGatewayProxyEventV2): unknown {
   return parseJson(bodyBytes(event).toString('utf8'));
 }
 
-export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+const BODILESS = new Set([204, 205, 304]);
+
+/** Time kept back from the invocation's end to settle the correlation and answer with our 408. */
+export const RESPONSE_MARGIN_MS = 1000;
+/** API Gateway ends every HTTP API integration 30 s after the request arrived, whatever Lambda does. */
+const HTTP_API_INTEGRATION_MS = 30_000;
+
+/** When the wait must end: before Lambda's timeout and before API Gateway gives up on the request. */
+function waitDeadline(event: APIGatewayProxyEventV2, context: Pick<Context, 'getRemainingTimeInMillis'> | undefined): number {
+  const now = Date.now();
+  const lambdaEnd = context ? now + context.getRemainingTimeInMillis() : Infinity;
+  const gatewayEnd = (event.requestContext.timeEpoch ?? now) + HTTP_API_INTEGRATION_MS;
+  return Math.min(lambdaEnd, gatewayEnd) - RESPONSE_MARGIN_MS;
+}
+
+export const handler = async (event: APIGatewayProxyEventV2, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<APIGatewayProxyStructuredResultV2> => {
   const method = event.requestContext.http.method.toUpperCase();
   let correlationId = headerOf(event.headers, Header.CORRELATION_ID);
   try {
@@ -75,7 +90,7 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
       }
       case 'message': {
         correlationId ??= randomUUID();
-        return await sendOverHttp(event, route, subjects, correlationId);
+        return await sendOverHttp(event, route, subjects, correlationId, waitDeadline(event, context));
       }
     }
   } catch (e) {
@@ -88,6 +103,7 @@ async function sendOverHttp(
   route: Extract<HttpRoute, { kind: 'message' }>,
   subjects: readonly string[],
   correlationId: string,
+  deadline: number,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const { maxMessageBytes, maxHttpTimeoutMs } = getConfig();
   parseThingId(route.thingId);
@@ -124,17 +140,19 @@ async function sendOverHttp(
   const result = await sendLiveMessage(message, { subjects }, responseRequired ? { wait: { issuer: { kind: 'http' }, timeoutMs } } : {});
   if (!result.correlation) return { statusCode: 202, headers: replyHeaders };
 
-  const answered = await awaitResponse(result.correlation);
+  const answered = await awaitResponse(result.correlation, Math.min(result.correlation.expiresAt, deadline));
   const response = answered?.response;
   if (!response) {
     return httpError(new RequestTimeoutError(timeoutMs, correlationId), { where: 'http-api', correlationId });
   }
   const responseType = typeof response.headers[Header.CONTENT_TYPE] === 'string' ? (response.headers[Header.CONTENT_TYPE] as string) : undefined;
-  if (response.status === 204 || response.value === undefined) return { statusCode: response.status, headers: replyHeaders };
+  // 204, 205 and 304 never carry a body (RFC 9110).
+  if (BODILESS.has(response.status) || response.value === undefined) return { statusCode: response.status, headers: replyHeaders };
   const out = valueToBody(response.value, responseType);
   return {
     statusCode: response.status,
-    headers: { ...replyHeaders, 'content-type': responseType ?? 'application/json' },
+    // A device chooses the content-type: browsers must not sniff it into something executable.
+    headers: { ...replyHeaders, 'content-type': responseType ?? 'application/json', 'x-content-type-options': 'nosniff' },
     body: out.toString('base64'),
     isBase64Encoded: true,
   };

@@ -41,7 +41,7 @@ export interface Correlation {
  * subjects and ids stay inside DynamoDB's 2 KB key limit.
  */
 export const correlationKey = (thingId: string, path: string, correlationId: string): string =>
-  `${thingId}\n${createHash('sha256').update(`${path}\n${correlationId}`).digest('base64url')}`;
+  `${thingId}\n${createHash('sha256').update(JSON.stringify([path, correlationId])).digest('base64url')}`;
 
 /** A pending correlation past its deadline may be replaced only after this grace (its timeout check may still run). */
 export const STALE_GRACE_MS = 60_000;

@@ -102,13 +102,22 @@ export class SessionsRepository {
         ReturnValues: 'ALL_NEW',
       }),
     );
-    const tokenExpiresAt = (out.Attributes as ConnectionRecord | undefined)?.tokenExpiresAt;
-    const expiry = tokenExpiresAt !== undefined ? { tokenExpiresAt } : {};
-    await Promise.all(
-      chunks(subjects, 25).map((batch) =>
-        this.batchWrite(batch.map((subject) => ({ PutRequest: { Item: { subject, connectionId, subjects, ...options, ...expiry, [TTL_ATTRIBUTE]: expires } } }))),
-      ),
-    );
+    const write = (tokenExpiresAt: number | undefined) =>
+      Promise.all(
+        chunks(subjects, 25).map((batch) =>
+          this.batchWrite(
+            batch.map((subject) => ({
+              PutRequest: { Item: { subject, connectionId, subjects, ...options, ...(tokenExpiresAt !== undefined ? { tokenExpiresAt } : {}), [TTL_ATTRIBUTE]: expires } },
+            })),
+          ),
+        ),
+      );
+    const seen = (out.Attributes as ConnectionRecord | undefined)?.tokenExpiresAt;
+    await write(seen);
+    // A JWT-TOKEN refresh racing this START may have updated the connection before our index items
+    // existed: then they carry the old expiry and fan-out would close a refreshed connection.
+    const now = (await this.getConnection(connectionId))?.tokenExpiresAt;
+    if (now !== seen) await write(now);
   }
 
   /** Connections whose token expired in the given minutes (the sweep's view; eventually consistent). */

@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { TABLES } from '../../lambdas/store/schema';
+import { HTTP_API_LOG_VARIABLES, WEBSOCKET_API_LOG_VARIABLES } from '../../lib/access-logs';
 import { MessagingStack } from '../../lib/messaging-stack';
 
 const ISSUER = { issuer: 'https://issuer.example/', jwksUrl: 'https://issuer.example/jwks.json', prefix: 'example' };
@@ -64,6 +65,50 @@ describe('When the stack is synthesized with defaults', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'REQUEST' });
   });
 
+  it('logs access on each stage with only the variables its API type documents', () => {
+    const stages = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'));
+    const apis = template.findResources('AWS::ApiGatewayV2::Api');
+    expect(stages).toHaveLength(2);
+    for (const stage of stages) {
+      const protocol = apis[stage.Properties.ApiId.Ref].Properties.ProtocolType as 'HTTP' | 'WEBSOCKET';
+      const allowed: readonly string[] = protocol === 'HTTP' ? HTTP_API_LOG_VARIABLES : WEBSOCKET_API_LOG_VARIABLES;
+      const format = stage.Properties.AccessLogSettings.Format as string;
+      const used = [...format.matchAll(/\$context\.([A-Za-z0-9_.]+)/g)].map((m) => m[1]!);
+      expect(used).toContain('requestId'); // required by API Gateway
+      const allowedRe = allowed.map((v) => new RegExp(`^${v.replace(/\./g, '\\.').replace(/\{property\}/g, '[A-Za-z0-9_]+')}$`));
+      for (const v of used) expect({ protocol, variable: v, documented: allowedRe.some((re) => re.test(v)) }).toEqual({ protocol, variable: v, documented: true });
+    }
+    // The two documented lists really differ where it matters.
+    expect(HTTP_API_LOG_VARIABLES).not.toContain('connectionId');
+    expect(WEBSOCKET_API_LOG_VARIABLES).not.toContain('httpMethod');
+  });
+
+  it("sets the account's API Gateway CloudWatch role before the WebSocket stage, kept on delete", () => {
+    const accounts = template.findResources('AWS::ApiGateway::Account');
+    expect(Object.keys(accounts)).toHaveLength(1);
+    const [accountId, account] = Object.entries(accounts)[0]!;
+    expect(account.DeletionPolicy).toBe('Retain');
+    const roleId = account.Properties.CloudWatchRoleArn['Fn::GetAtt'][0] as string;
+    const role = template.findResources('AWS::IAM::Role')[roleId]!;
+    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service).toBe('apigateway.amazonaws.com');
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain('service-role/AmazonAPIGatewayPushToCloudWatchLogs');
+    const wsStage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage')).find((st) => st.Properties.StageName === 'ws')!;
+    expect(wsStage.DependsOn).toContain(accountId);
+  });
+
+  it('gives each queue a visibility timeout of at least six times its consumer timeout, and explicit retention', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    const functions = template.findResources('AWS::Lambda::Function');
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(2);
+    for (const m of mappings) {
+      const queue = queues[m.Properties.EventSourceArn['Fn::GetAtt'][0]]!;
+      const fn = functions[m.Properties.FunctionName.Ref]!;
+      expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Properties.Timeout);
+    }
+    for (const q of Object.values(queues)) expect(q.Properties.MessageRetentionPeriod).toBeDefined();
+  });
+
   it('throttles and logs access on both stages', () => {
     template.resourcePropertiesCountIs(
       'AWS::ApiGatewayV2::Stage',
@@ -119,12 +164,13 @@ describe('When the stack is synthesized with defaults', () => {
   });
 
   it('gives every function its own role instead of the managed AWSLambdaBasicExecutionRole', () => {
-    template.resourceCountIs('AWS::IAM::Role', 8);
-    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([, r]) => r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service === 'lambda.amazonaws.com');
+    expect(roles).toHaveLength(8);
+    for (const [, role] of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
   it('feeds WebSocket timeouts through an encrypted SQS delay queue with a dead-letter queue', () => {
-    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 3, deadLetterTargetArn: Match.anyValue() }, SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() }, SqsManagedSseEnabled: true });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
     expect(policyStatementsOf(template, 'TIMEOUT_QUEUE_URL')).toHaveLength(1);
   });
@@ -244,6 +290,10 @@ describe('When configuration is given', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new MessagingStack(app, 'NoIssuers', { issuers: [] });
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('No OIDC issuer'));
+  });
+
+  it('leaves the API Gateway account setting alone when told to', () => {
+    synth({ apiGatewayCloudWatchRole: false }).resourceCountIs('AWS::ApiGateway::Account', 0);
   });
 
   it('warns when an issuer has no audience, and not when it has one', () => {

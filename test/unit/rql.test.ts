@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { compileLike, matchesLike } from '../../lambdas/core/glob';
 import { DittoError } from '../../lambdas/core/errors';
 import { matchesRql, parseRql, type RqlContext, selectRecipients } from '../../lambdas/core/messages';
 import { compilePolicy } from '../../lambdas/core/policy';
@@ -65,5 +67,25 @@ describe('recipient selection', () => {
       'me',
     );
     expect(picked.recipients.map((p) => p.connectionId)).toEqual(['1', '3']);
+  });
+});
+
+describe('like without backtracking', () => {
+  const reference = (pattern: string, value: string) =>
+    new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's').test(value);
+
+  it('agrees with a regular expression on small random patterns and values', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[ab*?]{0,8}$/), fc.stringMatching(/^[ab]{0,10}$/), (pattern, value) => {
+        expect(matchesLike(compileLike(pattern), value)).toBe(reference(pattern, value));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('gives up (no match) past its step budget instead of working without bound', () => {
+    const pattern = compileLike(`*${'?'.repeat(900)}#*`);
+    expect(matchesLike(pattern, 'x'.repeat(50_000))).toBe(false);
+    expect(matchesLike(pattern, `${'x'.repeat(900)}#`)).toBe(true);
   });
 });
