@@ -22,6 +22,7 @@ import { handler as disconnectHandler } from '../lambdas/handlers/ws-disconnect'
 import { handler as sweepHandler } from '../lambdas/handlers/token-sweep';
 import { DEV_JWKS_PATH, devIssuerConfig, ensureDevKey } from './dev-auth';
 import { ensureLocalCredentials } from './dynamodb';
+import { FrameSizeWatch, fragments, MAX_FRAME_BYTES } from './frames';
 import { Limiter } from './limiter';
 
 export interface GatewayOptions {
@@ -32,7 +33,9 @@ export interface GatewayOptions {
   readonly basicUsers?: string;
   /** Issuers accepted besides the local dev issuer (a function gets the gateway's base URL). */
   readonly extraIssuers?: readonly object[] | ((baseUrl: string) => readonly object[]);
-  /** @default 128 KiB, API Gateway's WebSocket frame limit */
+  /** Largest WebSocket message (possibly in several frames). @default 128 KiB, API Gateway's message limit */
+  readonly maxMessageBytes?: number;
+  /** Largest single frame from a client. @default 32 KiB, API Gateway's frame limit */
   readonly maxFrameBytes?: number;
   /** @default 10 minutes */
   readonly idleTimeoutMs?: number;
@@ -162,11 +165,13 @@ function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
 export async function startGateway(options: GatewayOptions): Promise<LocalGateway> {
   ensureLocalCredentials();
   const { publicJwk } = await ensureDevKey(options.devKeyFile);
-  const maxFrameBytes = options.maxFrameBytes ?? 128 * 1024;
+  const maxMessageBytes = options.maxMessageBytes ?? 128 * 1024;
+  const maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
   const idleTimeoutMs = options.idleTimeoutMs ?? 10 * 60_000;
   const maxLifetimeMs = options.maxLifetimeMs ?? 2 * 3600_000;
   const connections = new Map<string, Connection>();
   const pendingDisconnects = new Set<Promise<unknown>>();
+  const frameTooBig = new WeakSet<WebSocket>();
   const stage = 'local';
 
   const server: Server = createServer((req, res) => {
@@ -176,7 +181,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       else res.end();
     });
   });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes, perMessageDeflate: false });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -193,7 +198,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   const extraIssuers = typeof options.extraIssuers === 'function' ? options.extraIssuers(httpUrl) : (options.extraIssuers ?? []);
   process.env.AUTH_ISSUERS = JSON.stringify([devIssuerConfig(httpUrl), ...extraIssuers]);
   process.env.DEV_BASIC_USERS = options.basicUsers ?? 'ditto:ditto';
-  process.env.MAX_MESSAGE_BYTES ??= String(maxFrameBytes);
+  process.env.MAX_MESSAGE_BYTES ??= String(maxMessageBytes);
   if (options.entityCreation) process.env.ENTITY_CREATION = JSON.stringify(options.entityCreation);
   delete process.env.TIMEOUT_QUEUE_URL;
   resetConfig();
@@ -279,11 +284,12 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   async function handleManagement(req: IncomingMessage, res: ServerResponse, connectionId: string): Promise<void> {
     const connection = connections.get(connectionId);
     const gone = () => send(res, 410, { message: null }, { 'x-amzn-errortype': 'GoneException' });
-    const body = await readBody(req, maxFrameBytes);
+    const body = await readBody(req, maxMessageBytes);
     if (req.method === 'POST') {
       if (!connection || connection.ws.readyState !== WebSocket.OPEN) return gone();
       if (body === 'too-large') return send(res, 413, { message: 'Message too long' }, { 'x-amzn-errortype': 'PayloadTooLargeException' });
-      connection.ws.send(body.toString('utf8'));
+      const parts = fragments(body, maxFrameBytes);
+      parts.forEach((part, i) => connection.ws.send(part, { binary: false, fin: i === parts.length - 1 }));
       touch(connectionId);
       res.writeHead(200);
       res.end();
@@ -367,7 +373,18 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       } as never)) as APIGatewayProxyResultV2;
       const status = typeof connected === 'object' && connected && 'statusCode' in connected ? (connected.statusCode ?? 200) : 200;
       if (status >= 300) return rejectUpgrade(socket, status, 'Connection rejected');
-      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, connectionId, authorizer, req));
+      // Frame sizes are watched on the raw stream, before `ws` assembles messages.
+      let tooBig: ((size: number) => void) | undefined;
+      const watch = new FrameSizeWatch(maxFrameBytes, (size) => tooBig?.(size));
+      socket.on('data', (chunk: Buffer) => watch.feed(chunk));
+      if (head.length > 0) watch.feed(head);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        tooBig = () => {
+          frameTooBig.add(ws);
+          ws.close(1009, 'Frame too big');
+        };
+        accept(ws, connectionId, authorizer, req);
+      });
     })().catch((e: unknown) => {
       console.error(JSON.stringify({ level: 'error', msg: 'upgrade failed', error: String(e) }));
       rejectUpgrade(socket, 500, 'Internal Server Error');
@@ -391,6 +408,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     log({ ws: 'connect', connectionId });
 
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (frameTooBig.has(ws)) return; // API Gateway closed it: the message is not routed
       touch(connectionId);
       if (isBinary) {
         ws.close(1003, 'Binary frames are not supported');

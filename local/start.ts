@@ -31,12 +31,22 @@ Ready. Ctrl-C to stop.`);
     if (stopping) return;
     stopping = true;
     console.log('Stopping…');
+    // Never hang on the way out: whatever is left after 10 s is cut short (DynamoDB Local included).
+    setTimeout(() => {
+      void dynamo?.stop();
+      process.exit(1);
+    }, 10_000).unref();
     await gateway.stop();
     await dynamo?.stop();
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  // Every way a user, a process manager, a container or CI ends it: Ctrl-C, SIGTERM, a closed
+  // terminal (SIGHUP), and the death of the parent (npm killed outright) noticed by re-parenting.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop());
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop();
+  }, 500).unref();
 }
 
 main().catch((e: unknown) => {

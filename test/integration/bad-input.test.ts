@@ -109,8 +109,8 @@ describe('WebSocket bad input', () => {
     await client.subscribe(); // still open and serving
   });
 
-  it('accepts a frame just under 128 KB', async () => {
-    client.send(envelope({ value: 'x'.repeat(127 * 1024) }));
+  it('accepts a message just under 128 KB sent as frames of at most 32 KB', async () => {
+    client.sendFragmented(envelope({ value: 'x'.repeat(127 * 1024) }));
     expect(await client.silentFor(300)).toBe(true);
     await client.subscribe();
   });

@@ -1,5 +1,5 @@
-/** `npm start` as a user runs it: two instances on different ports, real processes, Ctrl-C stops everything. */
-import { type ChildProcess, spawn } from 'node:child_process';
+/** `npm start` as a user runs it: two instances on different ports, real processes, every way of stopping it. */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from '../../local/ports';
 import { basic, sleep, TestClient } from '../support/harness';
@@ -10,10 +10,11 @@ interface Instance {
   readonly port: number;
 }
 
-async function start(env: Record<string, string>): Promise<Instance> {
+async function start(env: Record<string, string>, viaNpm = false): Promise<Instance> {
   const port = await freePort();
   const root = join(__dirname, '..', '..');
-  const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'local', 'start.ts')], {
+  const [command, args] = viaNpm ? ['npm', ['start']] : [process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'local', 'start.ts')]];
+  const child = spawn(command as string, args as string[], {
     cwd: root,
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,4 +64,41 @@ describe('npm start', () => {
     // Ctrl-C stopped the instance's own DynamoDB Local too.
     await expect(fetch(`http://127.0.0.1:${dynamoPort}`, { method: 'POST', signal: AbortSignal.timeout(1000) })).rejects.toThrow();
   }, 90_000);
+});
+
+const childrenOf = (pid: number): number[] => {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+};
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('stopping npm start', () => {
+  it.each([
+    ['SIGTERM to npm', (npm: number) => process.kill(npm, 'SIGTERM')],
+    ['SIGHUP to the node process', (_npm: number, node: number) => process.kill(node, 'SIGHUP')],
+    ['the death of its parent (npm killed outright)', (npm: number) => process.kill(npm, 'SIGKILL')],
+  ])('%s stops the gateway and DynamoDB Local and frees their ports', async (_how, kill) => {
+    const instance = await start({ DYNAMODB_ENDPOINT: '' }, true);
+    const npm = instance.child.pid!;
+    const node = childrenOf(npm)[0]!;
+    const java = childrenOf(node)[0]!;
+    expect([node, java].every(alive)).toBe(true);
+    const dynamoPort = Number(/DynamoDB Local:\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(instance.output())![1]);
+    kill(npm, node);
+    for (let i = 0; i < 200 && (alive(node) || alive(java)); i++) await sleep(50);
+    expect({ node: alive(node), java: alive(java) }).toEqual({ node: false, java: false });
+    for (const port of [instance.port, dynamoPort]) {
+      await expect(fetch(`http://127.0.0.1:${port}`, { signal: AbortSignal.timeout(1000) })).rejects.toThrow();
+    }
+  }, 60_000);
 });

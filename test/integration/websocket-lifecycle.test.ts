@@ -1,6 +1,7 @@
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { FrameSizeWatch } from '../../local/frames';
 import type { LocalGateway } from '../../local/gateway';
 import { basic, bearer, http, sleep, startTestGateway, TestClient, uniqueName } from '../support/harness';
 
@@ -106,11 +107,44 @@ describe('WebSocket lifecycle', () => {
     await client.close();
   });
 
-  it('closes a frame over 128 KB with 1009 as API Gateway does', async () => {
+  const closedWith = (client: TestClient) => new Promise<number>((resolve) => (client.closed ? resolve(client.closed.code) : client.ws.once('close', (code) => resolve(code))));
+
+  it('closes a connection whose client sends a frame over 32 KB with 1009, and does not route it, as API Gateway does', async () => {
     const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(uniqueName()) });
-    client.send('x'.repeat(128 * 1024 + 1));
-    for (let i = 0; i < 40 && !client.closed; i++) await sleep(50);
-    expect(client.closed?.code).toBe(1009);
+    client.send(`START-SEND-MESSAGES${' '.repeat(32 * 1024)}`); // one frame of 32 KB + 19 bytes
+    expect(await closedWith(client)).toBe(1009);
+    expect(await client.silentFor(100)).toBe(true); // no ACK: the frame was not handled
+  });
+
+  it('accepts a frame of exactly 32 KB', async () => {
+    const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(uniqueName()) });
+    client.send(JSON.stringify({ topic: 'a/b/things/live/messages/x', path: '/inbox/messages/x', headers: {}, value: 'x'.repeat(32 * 1024 - 95) }).padEnd(32 * 1024, ' '));
+    expect((await client.nextJson()).status).toBeDefined(); // answered (thing missing), not closed
+    expect(client.closed).toBeUndefined();
+    await client.close();
+  });
+
+  it('closes a message over 128 KB with 1009 even when every frame is small', async () => {
+    const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(uniqueName()) });
+    client.sendFragmented('x'.repeat(128 * 1024 + 1), 16 * 1024);
+    expect(await closedWith(client)).toBe(1009);
+  });
+
+  it('delivers a message over 32 KB as frames of at most 32 KB, which clients reassemble', async () => {
+    const name = uniqueName();
+    const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(name) });
+    await client.subscribe();
+    // Watch the frames the client receives on its raw socket: none may exceed 32 KB.
+    const oversized: number[] = [];
+    const watch = new FrameSizeWatch(32 * 1024, (size) => oversized.push(size));
+    (client.ws as unknown as { _socket: NodeJS.EventEmitter })._socket.on('data', (chunk: Buffer) => watch.feed(chunk));
+    const [item] = await indexItems(`local:${name}`);
+    const big = JSON.stringify({ value: 'y'.repeat(100 * 1024) });
+    const sdk = new ApiGatewayManagementApiClient({ endpoint: gateway.httpUrl, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    await sdk.send(new PostToConnectionCommand({ ConnectionId: item!.connectionId as string, Data: Buffer.from(big) }));
+    expect(await client.next()).toBe(big);
+    expect(oversized).toEqual([]);
+    await client.close();
   });
 
   it('closes an idle connection after the idle timeout', async () => {

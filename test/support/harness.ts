@@ -67,6 +67,12 @@ export class TestClient {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
+  /** One text message as several frames of at most `frameBytes` (API Gateway accepts frames up to 32 KB). */
+  sendFragmented(message: string | object, frameBytes = 32 * 1024): void {
+    const data = Buffer.from(typeof message === 'string' ? message : JSON.stringify(message));
+    for (let i = 0; i < data.length; i += frameBytes) this.ws.send(data.subarray(i, i + frameBytes), { binary: false, fin: i + frameBytes >= data.length });
+  }
+
   next(timeoutMs = 5000): Promise<string> {
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
