@@ -49,6 +49,11 @@ export interface GatewayOptions {
    * queue instead of overrunning DynamoDB Local. @default 256
    */
   readonly maxConcurrentInvocations?: number;
+  /**
+   * Emulates API Gateway throttling of @connections calls: a token bucket of `rate` per second and
+   * `burst`; above it, 429 LimitExceededException. @default off
+   */
+  readonly connectionsThrottle?: { readonly rate: number; readonly burst: number };
   /** How often the token-expiry sweep runs (EventBridge every minute on AWS). @default 60 s */
   readonly sweepIntervalMs?: number;
   /** Ditto's entity-creation restriction for this gateway's handlers (else ENTITY_CREATION from the environment). */
@@ -78,6 +83,26 @@ interface Connection {
 }
 
 const HTTP_API_MAX_BODY = 10 * 1024 * 1024;
+
+/** Requests per second with a burst, refilled continuously (API Gateway's throttling model). */
+class TokenBucket {
+  private tokens: number;
+  private last = Date.now();
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
 
 /** The part of Lambda's context the handlers use. */
 interface LambdaContext {
@@ -281,7 +306,13 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     log({ http: req.method, path: rawPath, status: r.statusCode });
   }
 
+  const bucket = options.connectionsThrottle ? new TokenBucket(options.connectionsThrottle.rate, options.connectionsThrottle.burst) : undefined;
+
   async function handleManagement(req: IncomingMessage, res: ServerResponse, connectionId: string): Promise<void> {
+    if (bucket && !bucket.take()) {
+      await readBody(req, maxMessageBytes);
+      return send(res, 429, { message: 'Rate exceeded' }, { 'x-amzn-errortype': 'LimitExceededException' });
+    }
     const connection = connections.get(connectionId);
     const gone = () => send(res, 410, { message: null }, { 'x-amzn-errortype': 'GoneException' });
     const body = await readBody(req, maxMessageBytes);

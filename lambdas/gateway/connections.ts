@@ -6,6 +6,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { getConfig } from '../config';
+import { deadline } from './deadline';
 
 let client: ApiGatewayManagementApiClient | undefined;
 
@@ -16,7 +17,8 @@ function managementClient(): ApiGatewayManagementApiClient {
   if (client) return client;
   const { managementEndpoint } = getConfig();
   if (!managementEndpoint) throw new Error('MANAGEMENT_ENDPOINT is not configured.');
-  client = new ApiGatewayManagementApiClient({ endpoint: managementEndpoint, maxAttempts: 2 });
+  // Retries are ours (postToConnection): jittered, bounded by the invocation's remaining time.
+  client = new ApiGatewayManagementApiClient({ endpoint: managementEndpoint, maxAttempts: 1 });
   return client;
 }
 
@@ -34,13 +36,36 @@ function isGone(e: unknown): boolean {
   return e instanceof GoneException || err?.name === 'GoneException' || err?.$metadata?.httpStatusCode === 410;
 }
 
+/**
+ * Throttling (429 LimitExceededException: the account's request rate, or the client's buffer is
+ * full) and 5xx are transient: worth another try. A 403 or 413 is not.
+ */
+export function isTransient(e: unknown): boolean {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  const status = err?.$metadata?.httpStatusCode;
+  return err?.name === 'LimitExceededException' || err?.name === 'TooManyRequestsException' || status === 429 || (status !== undefined && status >= 500) || err?.$retryable !== undefined;
+}
+
+const BASE_DELAY_MS = 20;
+const MAX_DELAY_MS = 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One post, retried on throttling and 5xx with full-jitter exponential backoff until the
+ * invocation's deadline; a gone connection (410) is reported at once, not retried.
+ */
 export async function postToConnection(connectionId: string, data: string): Promise<PostResult> {
-  try {
-    await managementClient().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(data, 'utf8') }));
-    return 'sent';
-  } catch (e) {
-    if (isGone(e)) return 'gone';
-    throw e;
+  const until = deadline();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await managementClient().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(data, 'utf8') }));
+      return 'sent';
+    } catch (e) {
+      if (isGone(e)) return 'gone';
+      const delay = Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
+      if (!isTransient(e) || Date.now() + delay >= until) throw e;
+      await sleep(delay);
+    }
   }
 }
 

@@ -15,9 +15,17 @@ export interface FanOutJob {
 const sessions = new SessionsRepository();
 
 /** Posts to every recipient with a bounded pool; a gone connection is removed, the others still get it. */
-export async function fanOut(all: readonly Subscription[], data: string): Promise<{ delivered: number; gone: number }> {
+export interface FanOutResult {
+  readonly delivered: number;
+  readonly gone: number;
+  /** Posts that still failed after retries (throttled until the deadline, or an error). */
+  readonly failed: number;
+}
+
+export async function fanOut(all: readonly Subscription[], data: string): Promise<FanOutResult> {
   let delivered = 0;
   let gone = 0;
+  let failed = 0;
   // Checked again at delivery: a queued batch may go out after a recipient's token expired.
   const now = Date.now();
   const recipients = all.filter((r) => !tokenExpired(r, now));
@@ -32,10 +40,12 @@ export async function fanOut(all: readonly Subscription[], data: string): Promis
       await sessions.removeConnection(r.connectionId, r.subjects);
     } catch (e) {
       // One failing recipient must not stop the others; it is logged and counted as not delivered.
+      failed++;
       console.error(JSON.stringify({ level: 'error', msg: 'delivery failed', connectionId: r.connectionId, error: String(e) }));
     }
   })]);
-  return { delivered, gone };
+  if (failed > 0) console.error(JSON.stringify({ level: 'error', msg: 'deliveries failed after retries', failed, delivered, gone }));
+  return { delivered, gone, failed };
 }
 
 const expiredNotice = () =>

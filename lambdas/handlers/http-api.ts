@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { authenticate, headerOf } from '../auth/authenticate';
 import { getConfig } from '../config';
+import { withDeadline } from '../gateway/deadline';
 import { PayloadTooLargeError, RequestTimeoutError } from '../core/errors';
 import { parsePolicyId, parseThingId } from '../core/ids';
 import { buildLiveMessage, DEFAULT_CLAIM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from '../core/messages';
@@ -64,7 +65,10 @@ function waitDeadline(event: APIGatewayProxyEventV2, context: Pick<Context, 'get
   return Math.min(lambdaEnd, gatewayEnd) - RESPONSE_MARGIN_MS;
 }
 
-export const handler = async (event: APIGatewayProxyEventV2, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<APIGatewayProxyStructuredResultV2> => {
+export const handler = (event: APIGatewayProxyEventV2, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<APIGatewayProxyStructuredResultV2> =>
+  withDeadline(context, () => handle(event, context));
+
+async function handle(event: APIGatewayProxyEventV2, context: Pick<Context, 'getRemainingTimeInMillis'> | undefined): Promise<APIGatewayProxyStructuredResultV2> {
   const method = event.requestContext.http.method.toUpperCase();
   let correlationId = headerOf(event.headers, Header.CORRELATION_ID);
   try {
@@ -96,7 +100,7 @@ export const handler = async (event: APIGatewayProxyEventV2, context?: Pick<Cont
   } catch (e) {
     return httpError(e, { where: 'http-api', ...(correlationId !== undefined ? { correlationId } : {}) });
   }
-};
+}
 
 async function sendOverHttp(
   event: APIGatewayProxyEventV2,

@@ -1,8 +1,9 @@
 /** One SQS-consumer shape for every queue: parse each record, run it, report the failed ones for redelivery. */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type RemainingTime, withDeadline } from '../gateway/deadline';
 
-export function sqsBatchHandler<T>(what: string, run: (job: T) => Promise<unknown>): (event: SQSEvent) => Promise<SQSBatchResponse> {
-  return async (event) => {
+export function sqsBatchHandler<T>(what: string, run: (job: T) => Promise<unknown>): (event: SQSEvent, context?: RemainingTime) => Promise<SQSBatchResponse> {
+  return (event, context) => withDeadline(context, async () => {
     const failures: { itemIdentifier: string }[] = [];
     await Promise.all(
       event.Records.map(async (record) => {
@@ -15,5 +16,5 @@ export function sqsBatchHandler<T>(what: string, run: (job: T) => Promise<unknow
       }),
     );
     return { batchItemFailures: failures };
-  };
+  });
 }

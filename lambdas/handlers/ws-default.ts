@@ -23,6 +23,7 @@ import {
   STOP_SEND_MESSAGES,
 } from '../core/protocol';
 import { closeConnection, postToConnection } from '../gateway/connections';
+import { type RemainingTime, withDeadline } from '../gateway/deadline';
 import { scheduleTimeout } from '../gateway/timeouts';
 import { routeResponse } from '../routing/respond';
 import { type Sender, sendLiveMessage, sessions } from '../routing/send';
@@ -32,7 +33,9 @@ import { envelopeError } from './to-ditto-error';
 
 const reply = (body?: string): APIGatewayProxyResultV2 => (body === undefined ? { statusCode: 200 } : { statusCode: 200, body });
 
-export const handler = async (event: WsEvent): Promise<APIGatewayProxyResultV2> => {
+export const handler = (event: WsEvent, context?: RemainingTime): Promise<APIGatewayProxyResultV2> => withDeadline(context, () => handle(event));
+
+async function handle(event: WsEvent): Promise<APIGatewayProxyResultV2> {
   const { connectionId } = event.requestContext;
   let thingId: string | undefined;
   let correlationId: string | undefined;
@@ -75,7 +78,7 @@ export const handler = async (event: WsEvent): Promise<APIGatewayProxyResultV2> 
   } catch (e) {
     return reply(envelopeError(e, { where: '$default', ...(thingId !== undefined ? { thingId } : {}), ...(correlationId !== undefined ? { correlationId } : {}) }));
   }
-};
+}
 
 function safeCorrelationId(envelope: Envelope): string | undefined {
   try {

@@ -30,6 +30,8 @@ export interface SendResult {
   readonly recipients: number;
   readonly delivered: number;
   readonly gone: number;
+  /** Posts that failed after retries. */
+  readonly failed: number;
   /** Recipients handed to fan-out invocations (delivered by them, not counted in `delivered`). */
   readonly queued: number;
   readonly correlation?: Correlation;
@@ -88,12 +90,12 @@ export async function sendLiveMessage(message: LiveMessage, sender: Sender, opti
   );
   // Large fan-outs: post the first batch here, hand the others to parallel fan-out invocations.
   const [inline, ...rest] = planFanOut(recipients, data, getConfig().fanoutBatchSize);
-  const [{ delivered, gone }] = await Promise.all([
+  const [{ delivered, gone, failed }] = await Promise.all([
     fanOut(inline ?? [], data),
     enqueueFanOut(rest.map((batch) => ({ data, recipients: batch }))),
     closeExpired(expired),
   ]);
-  return { recipients: recipients.length, delivered, gone, queued: recipients.length - (inline?.length ?? 0), ...(correlation ? { correlation } : {}) };
+  return { recipients: recipients.length, delivered, gone, failed, queued: recipients.length - (inline?.length ?? 0), ...(correlation ? { correlation } : {}) };
 }
 
 async function recordCorrelation(message: LiveMessage, wait: NonNullable<SendOptions['wait']>): Promise<Correlation> {

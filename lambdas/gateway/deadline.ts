@@ -1,0 +1,25 @@
+/**
+ * The current invocation's deadline, for work that retries (posts to connections): taken from the
+ * Lambda context at the handler's entry and carried through async calls (AsyncLocalStorage), so the
+ * local runtime's concurrent invocations in one process each keep their own.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+export interface RemainingTime {
+  getRemainingTimeInMillis(): number;
+}
+
+/** Kept back from the invocation's end so a handler can still answer after its last retry. */
+export const DEADLINE_MARGIN_MS = 500;
+/** Without a Lambda context (a direct call): a budget like the default function timeout. */
+const DEFAULT_BUDGET_MS = 10_000;
+
+const current = new AsyncLocalStorage<number>();
+
+export function withDeadline<T>(context: RemainingTime | undefined, work: () => Promise<T>): Promise<T> {
+  const budget = context ? context.getRemainingTimeInMillis() : DEFAULT_BUDGET_MS;
+  return current.run(Date.now() + budget - DEADLINE_MARGIN_MS, work);
+}
+
+/** Epoch ms by which retries must have ended. */
+export const deadline = (): number => current.getStore() ?? Date.now() + DEFAULT_BUDGET_MS;
