@@ -24,6 +24,8 @@ import { DEV_JWKS_PATH, devIssuerConfig, ensureDevKey } from './dev-auth';
 import { ensureLocalCredentials } from './dynamodb';
 import { FrameSizeWatch, fragments, MAX_FRAME_BYTES } from './frames';
 import { Limiter } from './limiter';
+import { InvokeStore } from '@aws/lambda-invoke-store';
+import { setLocalInvoker } from '../lambdas/gateway/local-invoker';
 
 export interface GatewayOptions {
   /** 0 picks a free port. @default 8080 */
@@ -108,6 +110,9 @@ class TokenBucket {
 interface LambdaContext {
   readonly awsRequestId: string;
   readonly functionName: string;
+  readonly functionVersion: string;
+  readonly invokedFunctionArn: string;
+  readonly memoryLimitInMB: string;
   getRemainingTimeInMillis(): number;
 }
 
@@ -119,6 +124,8 @@ const FUNCTION_TIMEOUT_MS: Record<string, number> = {
   $disconnect: 10_000,
   $default: 29_000,
   'token-sweep': 50_000,
+  fanout: 30_000,
+  'ws-timeout': 20_000,
 };
 const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
 
@@ -230,19 +237,34 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
 
   const log = (line: object) => options.verbose && console.log(JSON.stringify(line));
   const concurrency = new Limiter(options.maxConcurrentInvocations ?? 256);
+  // Concurrent invocations in one process, as Lambda runs them with multi-concurrency: each in its own
+  // InvokeStore context, so Powertools keeps log keys and metrics per invocation.
+  process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= String(options.maxConcurrentInvocations ?? 256);
+  const invokeStore = await InvokeStore.getInstanceAsync(true);
+  const inInvocation = <T>(requestId: string, fn: () => Promise<T>) => invokeStore.run({ [Symbol.for('_AWS_LAMBDA_REQUEST_ID')]: requestId }, fn);
+
   /** Runs a handler like Lambda would (bounded concurrency, a context with the function's timeout), reporting its duration. */
   function invoke<E, R>(route: string, fn: (event: E, context: LambdaContext) => Promise<R>, event: E): Promise<R> {
     return concurrency.run(async () => {
       const start = performance.now();
       const deadline = Date.now() + (FUNCTION_TIMEOUT_MS[route] ?? 10_000);
-      const context: LambdaContext = { awsRequestId: randomUUID(), functionName: `local-${route}`, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+      const requestId = randomUUID();
+      const context: LambdaContext = {
+        awsRequestId: requestId,
+        functionName: `local-${route}`,
+        functionVersion: '$LATEST',
+        invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:local-${route}`,
+        memoryLimitInMB: '512',
+        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      };
       try {
-        return await fn(event, context);
+        return await inInvocation(requestId, () => fn(event, context));
       } finally {
         options.onInvoke?.(route, performance.now() - start);
       }
     });
   }
+  setLocalInvoker((route, handler, event) => invoke(route, handler, event));
 
   // The scheduled expiry sweep (EventBridge on AWS), one run at a time.
   let sweeping: Promise<unknown> | undefined;

@@ -1,4 +1,5 @@
 /** `npm start`: DynamoDB Local + the local gateway, real handlers. Ctrl-C stops both. */
+import './env'; // first: before the handlers create their logger
 import { TABLES, type TableKey } from '../lambdas/store/schema';
 import { devToken } from './dev-auth';
 import { createTables, type LocalDynamo, startDynamoDbLocal } from './dynamodb';

@@ -8,6 +8,8 @@ import type { SQSEvent } from 'aws-lambda';
 import { getConfig } from '../config';
 import { handler as fanOutHandler } from '../handlers/fanout';
 import type { FanOutJob } from './fanout';
+import { record } from '../observability/metrics';
+import { invokeLocally } from './local-invoker';
 import { sqs } from './sqs';
 
 /** SQS takes at most 10 entries and 256 KiB per SendMessageBatch. */
@@ -20,7 +22,8 @@ export async function enqueueFanOut(jobs: readonly FanOutJob[]): Promise<void> {
   const bodies = jobs.map((job) => JSON.stringify(job));
   if (!fanoutQueueUrl) {
     const event = { Records: bodies.map((body) => ({ messageId: `local-${randomUUID()}`, body })) } as unknown as SQSEvent;
-    void fanOutHandler(event);
+    void invokeLocally('fanout', fanOutHandler, event);
+    record('FanOutBatchesQueued', jobs.length);
     return;
   }
   let batch: string[] = [];
@@ -41,6 +44,7 @@ export async function enqueueFanOut(jobs: readonly FanOutJob[]): Promise<void> {
     bytes += size;
   }
   await flush();
+  record('FanOutBatchesQueued', jobs.length);
 }
 
 /** Splits recipients into jobs whose SQS bodies stay under the limit (smaller slices for big messages). */

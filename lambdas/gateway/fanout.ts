@@ -4,6 +4,8 @@ import { type Subscription, tokenExpired } from '../core/messages';
 import { SessionsRepository } from '../store/sessions';
 import { AuthenticationFailedError } from '../core/errors';
 import { errorEnvelope, formatEnvelope } from '../core/protocol';
+import { logger } from '../observability/logger';
+import { record } from '../observability/metrics';
 import { closeConnection, inPool, postToConnection } from './connections';
 
 /** A slice of a fan-out handed to another invocation (SQS on AWS). */
@@ -41,10 +43,15 @@ export async function fanOut(all: readonly Subscription[], data: string): Promis
     } catch (e) {
       // One failing recipient must not stop the others; it is logged and counted as not delivered.
       failed++;
-      console.error(JSON.stringify({ level: 'error', msg: 'delivery failed', connectionId: r.connectionId, error: String(e) }));
+      logger.error('delivery failed', { recipient: r.connectionId, error: e as Error });
     }
   })]);
-  if (failed > 0) console.error(JSON.stringify({ level: 'error', msg: 'deliveries failed after retries', failed, delivered, gone }));
+  if (delivered > 0) record('Deliveries', delivered);
+  if (gone > 0) record('GoneConnections', gone);
+  if (failed > 0) {
+    record('FailedDeliveries', failed);
+    logger.error('deliveries failed after retries', { failed, delivered, gone });
+  }
   return { delivered, gone, failed };
 }
 
@@ -63,7 +70,7 @@ export async function closeExpired(connections: readonly Pick<Subscription, 'con
       await sessions.removeConnection(c.connectionId, c.subjects);
       closed++;
     } catch (e) {
-      console.error(JSON.stringify({ level: 'error', msg: 'closing an expired connection failed', connectionId: c.connectionId, error: String(e) }));
+      logger.error('closing an expired connection failed', { recipient: c.connectionId, error: e as Error });
     }
   });
   return closed;

@@ -6,6 +6,8 @@
 import type { SQSEvent } from 'aws-lambda';
 import { getConfig } from '../config';
 import { handler as timeoutHandler } from '../handlers/ws-timeout';
+import { logger } from '../observability/logger';
+import { invokeLocally } from './local-invoker';
 import { sqs } from './sqs';
 
 export interface TimeoutJob {
@@ -42,7 +44,7 @@ export async function scheduleTimeout(job: TimeoutJob): Promise<void> {
   const timer = setTimeout(() => {
     localTimers.delete(timer);
     const event = { Records: [{ messageId: `local-${job.key}`, body: JSON.stringify(job) }] } as unknown as SQSEvent;
-    timeoutHandler(event).catch((e: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'local timeout check failed', key: job.key, error: String(e) })));
+    invokeLocally('ws-timeout', timeoutHandler, event).catch((e: unknown) => logger.error('local timeout check failed', { error: e as Error }));
   }, job.timeoutMs);
   timer.unref();
   localTimers.add(timer);

@@ -2,4 +2,4 @@
 import { type FanOutJob, fanOut } from '../gateway/fanout';
 import { sqsBatchHandler } from './sqs-batch';
 
-export const handler = sqsBatchHandler<FanOutJob>('fan-out batch', (job) => fanOut(job.recipients, job.data));
+export const handler = sqsBatchHandler<FanOutJob>('fanout', 'fan-out batch', (job) => fanOut(job.recipients, job.data));

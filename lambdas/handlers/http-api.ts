@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { authenticate, headerOf } from '../auth/authenticate';
 import { getConfig } from '../config';
-import { withDeadline } from '../gateway/deadline';
+import { appendRequestKeys } from '../observability/logger';
+import { instrumented } from '../observability/invocation';
 import { PayloadTooLargeError, RequestTimeoutError } from '../core/errors';
 import { parsePolicyId, parseThingId } from '../core/ids';
 import { buildLiveMessage, DEFAULT_CLAIM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from '../core/messages';
@@ -65,8 +66,7 @@ function waitDeadline(event: APIGatewayProxyEventV2, context: Pick<Context, 'get
   return Math.min(lambdaEnd, gatewayEnd) - RESPONSE_MARGIN_MS;
 }
 
-export const handler = (event: APIGatewayProxyEventV2, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<APIGatewayProxyStructuredResultV2> =>
-  withDeadline(context, () => handle(event, context));
+export const handler = instrumented('http-api', 'http', (event: APIGatewayProxyEventV2, context?: Pick<Context, 'getRemainingTimeInMillis'>) => handle(event, context));
 
 async function handle(event: APIGatewayProxyEventV2, context: Pick<Context, 'getRemainingTimeInMillis'> | undefined): Promise<APIGatewayProxyStructuredResultV2> {
   const method = event.requestContext.http.method.toUpperCase();
@@ -74,6 +74,7 @@ async function handle(event: APIGatewayProxyEventV2, context: Pick<Context, 'get
   try {
     const { issuers, basicUsers } = getConfig();
     const route = matchRoute(method, event.rawPath);
+    appendRequestKeys({ route: `${method} ${route.kind}`, ...('thingId' in route ? { thingId: route.thingId } : {}), ...(correlationId !== undefined ? { correlationId } : {}) });
     const authorization = headerOf(event.headers, 'authorization');
     const principal = await authenticate(authorization !== undefined ? { authorization } : {}, issuers, basicUsers);
     const subjects = principal.subjects;
@@ -94,6 +95,7 @@ async function handle(event: APIGatewayProxyEventV2, context: Pick<Context, 'get
       }
       case 'message': {
         correlationId ??= randomUUID();
+        appendRequestKeys({ correlationId });
         return await sendOverHttp(event, route, subjects, correlationId, waitDeadline(event, context));
       }
     }

@@ -1,7 +1,9 @@
 /** The one place where errors become Ditto errors: HTTP responses and error envelopes. */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { DittoError, InternalError, ServiceUnavailableError } from '../core/errors';
+import { DittoError, InternalError, RequestTimeoutError, SendNotAllowedError, ServiceUnavailableError } from '../core/errors';
 import { errorEnvelope, formatEnvelope } from '../core/protocol';
+import { logger } from '../observability/logger';
+import { record } from '../observability/metrics';
 
 const UNAVAILABLE_NAMES = new Set([
   'TimeoutError',
@@ -35,13 +37,25 @@ export interface ErrorContext {
   readonly where: string;
 }
 
+/** Counts what clients are told that an operator cares about. */
+function count(error: DittoError): void {
+  if (error.status === 401) record('AuthenticationFailures');
+  else if (error instanceof SendNotAllowedError) record('SendsNotAllowed');
+  else if (error instanceof RequestTimeoutError) record('Timeouts');
+}
+
 export function toDittoError(e: unknown, context: ErrorContext): DittoError {
-  if (e instanceof DittoError) return e;
+  if (e instanceof DittoError) {
+    count(e);
+    if (e.status === 401) logger.info('authentication failed', { where: context.where, reason: e.description });
+    return e;
+  }
   if (isUnavailable(e)) {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'backend unavailable', ...context, error: String(e) }));
+    logger.warn('backend unavailable', { where: context.where, error: e as Error });
     return new ServiceUnavailableError(undefined, { cause: e });
   }
-  console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', ...context, error: String(e), stack: (e as Error)?.stack }));
+  // Powertools logs an Error with its name, message, location, stack and nested cause.
+  logger.error('unhandled error', { where: context.where, error: e as Error });
   return new InternalError();
 }
 

@@ -1,9 +1,10 @@
 /** Scheduled every minute (EventBridge; a timer locally): closes WebSocket connections whose token expired. */
-import { type RemainingTime, withDeadline } from '../gateway/deadline';
+import { logger } from '../observability/logger';
+import { instrumented } from '../observability/invocation';
 import { sweepExpiredConnections } from '../routing/sweep';
 
-export const handler = async (_event?: unknown, context?: RemainingTime): Promise<{ checked: number; closed: number }> => {
-  const result = await withDeadline(context, () => sweepExpiredConnections());
-  if (result.closed > 0) console.info(JSON.stringify({ level: 'info', msg: 'expired connections closed', ...result }));
+export const handler = instrumented('token-sweep', 'schedule', async (): Promise<{ checked: number; closed: number }> => {
+  const result = await sweepExpiredConnections();
+  if (result.closed > 0) logger.info('expired connections closed', result);
   return result;
-};
+});

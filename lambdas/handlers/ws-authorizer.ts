@@ -5,9 +5,12 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { authenticate, headerOf } from '../auth/authenticate';
 import { getConfig } from '../config';
+import { logger } from '../observability/logger';
+import { instrumented } from '../observability/invocation';
+import { record } from '../observability/metrics';
 import { toAuthorizerContext } from './ws-context';
 
-export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+export const handler = instrumented('ws-authorizer', 'websocket', async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
   const { issuers, basicUsers } = getConfig();
   const authorization = headerOf(event.headers, 'authorization');
   const accessToken = event.queryStringParameters?.access_token;
@@ -23,7 +26,8 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
       context: { ...toAuthorizerContext(principal) },
     };
   } catch (e) {
-    console.info(JSON.stringify({ level: 'info', msg: 'websocket authentication failed', reason: (e as Error).message }));
+    record('AuthenticationFailures');
+    logger.info('websocket authentication failed', { reason: (e as { description?: string }).description ?? (e as Error).message });
     throw new Error('Unauthorized');
   }
-};
+});

@@ -1,6 +1,8 @@
 /** $connect: store the authenticated connection (with a TTL past API Gateway's 2 h limit). */
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { sessions } from '../routing/send';
+import { appendRequestKeys } from '../observability/logger';
+import { instrumented } from '../observability/invocation';
 import { httpError } from './to-ditto-error';
 import { principalOf, type WsRequestContext } from './ws-context';
 
@@ -10,8 +12,9 @@ export interface WsEvent {
   readonly isBase64Encoded?: boolean;
 }
 
-export const handler = async (event: WsEvent): Promise<APIGatewayProxyResultV2> => {
+export const handler = instrumented('ws-connect', 'websocket', async (event: WsEvent): Promise<APIGatewayProxyResultV2> => {
   const { connectionId } = event.requestContext;
+  appendRequestKeys({ connectionId, route: '$connect' });
   try {
     const principal = principalOf(event.requestContext);
     await sessions.putConnection({
@@ -24,4 +27,4 @@ export const handler = async (event: WsEvent): Promise<APIGatewayProxyResultV2> 
   } catch (e) {
     return httpError(e, { where: '$connect' });
   }
-};
+});

@@ -23,7 +23,9 @@ import {
   STOP_SEND_MESSAGES,
 } from '../core/protocol';
 import { closeConnection, postToConnection } from '../gateway/connections';
-import { type RemainingTime, withDeadline } from '../gateway/deadline';
+import type { RemainingTime } from '../gateway/deadline';
+import { appendRequestKeys } from '../observability/logger';
+import { instrumented } from '../observability/invocation';
 import { scheduleTimeout } from '../gateway/timeouts';
 import { routeResponse } from '../routing/respond';
 import { type Sender, sendLiveMessage, sessions } from '../routing/send';
@@ -33,10 +35,11 @@ import { envelopeError } from './to-ditto-error';
 
 const reply = (body?: string): APIGatewayProxyResultV2 => (body === undefined ? { statusCode: 200 } : { statusCode: 200, body });
 
-export const handler = (event: WsEvent, context?: RemainingTime): Promise<APIGatewayProxyResultV2> => withDeadline(context, () => handle(event));
+export const handler = instrumented('ws-default', 'websocket', (event: WsEvent, _context?: RemainingTime): Promise<APIGatewayProxyResultV2> => handle(event));
 
 async function handle(event: WsEvent): Promise<APIGatewayProxyResultV2> {
   const { connectionId } = event.requestContext;
+  appendRequestKeys({ connectionId, route: '$default' });
   let thingId: string | undefined;
   let correlationId: string | undefined;
   try {
@@ -56,12 +59,14 @@ async function handle(event: WsEvent): Promise<APIGatewayProxyResultV2> {
 
     const envelope = parseEnvelope(text);
     correlationId = safeCorrelationId(envelope);
+    appendRequestKeys({ correlationId });
     if (envelope.status !== undefined) {
       await routeResponse(envelope, sender); // dropped silently when not a valid first response
       return reply();
     }
     const parsed = messageFromEnvelope(envelope);
     thingId = parsed.thingId;
+    appendRequestKeys({ thingId });
     const expectation = expectationOf(parsed);
     const headers: Record<string, HeaderValue> = { ...parsed.headers };
     if (expectation.responseRequired && correlationId === undefined) headers[Header.CORRELATION_ID] = correlationId = randomUUID();

@@ -5,6 +5,8 @@
  */
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { sessions } from '../routing/send';
+import { appendRequestKeys, logger } from '../observability/logger';
+import { instrumented } from '../observability/invocation';
 import type { WsEvent } from './ws-connect';
 import { principalOf } from './ws-context';
 
@@ -16,13 +18,14 @@ async function subjectsOf(event: WsEvent): Promise<readonly string[] | undefined
   }
 }
 
-export const handler = async (event: WsEvent): Promise<APIGatewayProxyResultV2> => {
+export const handler = instrumented('ws-disconnect', 'websocket', async (event: WsEvent): Promise<APIGatewayProxyResultV2> => {
   const { connectionId } = event.requestContext;
+  appendRequestKeys({ connectionId, route: '$disconnect' });
   try {
     await sessions.removeConnection(connectionId, (await subjectsOf(event)) ?? []);
   } catch (e) {
     // Nothing to answer on a closed socket; the TTL removes what could not be deleted now.
-    console.warn(JSON.stringify({ level: 'warn', msg: 'disconnect cleanup failed', connectionId, error: String(e) }));
+    logger.warn('disconnect cleanup failed; the TTL removes the rest', { error: e as Error });
   }
   return { statusCode: 200 };
-};
+});

@@ -3,4 +3,4 @@ import type { TimeoutJob } from '../gateway/timeouts';
 import { expireCorrelation } from '../routing/respond';
 import { sqsBatchHandler } from './sqs-batch';
 
-export const handler = sqsBatchHandler<TimeoutJob>('timeout check', (job) => expireCorrelation(job.key, job.owner));
+export const handler = sqsBatchHandler<TimeoutJob>('ws-timeout', 'timeout check', (job) => expireCorrelation(job.key, job.owner));

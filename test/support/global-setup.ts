@@ -11,5 +11,8 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as Record<string, unknown>).__DYNAMO__ = dynamo;
   // Workers are forked after globalSetup and inherit this environment.
   process.env.TEST_DYNAMODB_ENDPOINT = dynamo.endpoint;
+  // Handlers log through Powertools; tests that check logs raise the level themselves.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  process.env.POWERTOOLS_DEV ??= 'true'; // logs through console (capturable), no EMF output unless a test asks
   for (const k of Object.keys(TABLES) as TableKey[]) process.env[TABLES[k].envName] = names[k];
 }

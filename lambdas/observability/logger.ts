@@ -1,0 +1,32 @@
+/**
+ * The one logger (Powertools Logger): JSON lines with the Lambda request id, level from the
+ * environment (POWERTOOLS_LOG_LEVEL, default INFO), per-request keys appended by `instrumented()`.
+ * Never a token; payloads only at DEBUG and size-capped (`payloadForDebug`).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+
+export const SERVICE_NAME = 'ditto-live-router';
+
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+
+/** The keys a request may carry; cleared at the end of each invocation. */
+export interface RequestKeys {
+  readonly correlationId?: string;
+  readonly thingId?: string;
+  readonly connectionId?: string;
+  readonly route?: string;
+}
+
+export function appendRequestKeys(keys: RequestKeys): void {
+  const defined = Object.fromEntries(Object.entries(keys).filter(([, v]) => v !== undefined));
+  if (Object.keys(defined).length > 0) logger.appendKeys(defined);
+}
+
+const MAX_DEBUG_PAYLOAD_CHARS = 2048;
+
+/** A payload for a DEBUG line: only computed when DEBUG is on, and cut to 2 KB. */
+export function payloadForDebug(value: unknown): string | undefined {
+  if (logger.getLevelName() !== 'DEBUG' && logger.getLevelName() !== 'TRACE') return undefined;
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+  return text.length > MAX_DEBUG_PAYLOAD_CHARS ? `${text.slice(0, MAX_DEBUG_PAYLOAD_CHARS)}… (${text.length} chars)` : text;
+}
