@@ -6,6 +6,8 @@ module.exports = {
   transform: { '^.+\\.[cm]?[tj]s$': '<rootDir>/test/support/esbuild-transform.js' },
   transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  // The local runtime's environment (InvokeStore, Powertools dev mode) before any test module loads.
+  setupFiles: ['<rootDir>/local/env.ts'],
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,
   maxWorkers: 2,

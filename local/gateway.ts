@@ -24,7 +24,7 @@ import { DEV_JWKS_PATH, devIssuerConfig, ensureDevKey } from './dev-auth';
 import { ensureLocalCredentials } from './dynamodb';
 import { FrameSizeWatch, fragments, MAX_FRAME_BYTES } from './frames';
 import { Limiter } from './limiter';
-import { InvokeStore } from '@aws/lambda-invoke-store';
+import { inInvocation } from './invoke-store';
 import { setLocalInvoker } from '../lambdas/gateway/local-invoker';
 
 export interface GatewayOptions {
@@ -239,9 +239,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   const concurrency = new Limiter(options.maxConcurrentInvocations ?? 256);
   // Concurrent invocations in one process, as Lambda runs them with multi-concurrency: each in its own
   // InvokeStore context, so Powertools keeps log keys and metrics per invocation.
-  process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= String(options.maxConcurrentInvocations ?? 256);
-  const invokeStore = await InvokeStore.getInstanceAsync(true);
-  const inInvocation = <T>(requestId: string, fn: () => Promise<T>) => invokeStore.run({ [Symbol.for('_AWS_LAMBDA_REQUEST_ID')]: requestId }, fn);
+  // (local/env.ts installed the store before the handlers loaded, as the Lambda runtime does.)
 
   /** Runs a handler like Lambda would (bounded concurrency, a context with the function's timeout), reporting its duration. */
   function invoke<E, R>(route: string, fn: (event: E, context: LambdaContext) => Promise<R>, event: E): Promise<R> {

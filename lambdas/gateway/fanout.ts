@@ -24,7 +24,8 @@ export interface FanOutResult {
   readonly failed: number;
 }
 
-export async function fanOut(all: readonly Subscription[], data: string): Promise<FanOutResult> {
+/** `startedAt`: when the message arrived, for the time-to-first-delivery metric (inline fan-out only). */
+export async function fanOut(all: readonly Subscription[], data: string, startedAt?: number): Promise<FanOutResult> {
   let delivered = 0;
   let gone = 0;
   let failed = 0;
@@ -35,7 +36,7 @@ export async function fanOut(all: readonly Subscription[], data: string): Promis
   await Promise.all([closeExpired(expired), inPool(recipients, getConfig().fanoutConcurrency, async (r) => {
     try {
       if ((await postToConnection(r.connectionId, data)) === 'sent') {
-        delivered++;
+        if (delivered++ === 0 && startedAt !== undefined) record('TimeToFirstDelivery', Date.now() - startedAt);
         return;
       }
       gone++;
@@ -69,6 +70,7 @@ export async function closeExpired(connections: readonly Pick<Subscription, 'con
       if ((await postToConnection(c.connectionId, expiredNotice())) === 'sent') await closeConnection(c.connectionId);
       await sessions.removeConnection(c.connectionId, c.subjects);
       closed++;
+      record('ExpiredConnectionsClosed');
     } catch (e) {
       logger.error('closing an expired connection failed', { recipient: c.connectionId, error: e as Error });
     }

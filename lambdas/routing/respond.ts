@@ -8,6 +8,7 @@ import { isReader } from '../core/policy';
 import { correlationIdOf, errorEnvelope, type Envelope, forwardedHeaders, formatEnvelope, Header, messageResource, parseMessageTopic } from '../core/protocol';
 import { postToConnection } from '../gateway/connections';
 import { type Correlation, correlationKey } from '../store/correlations';
+import { record } from '../observability/metrics';
 import { accessCache } from './access';
 import { correlations, type Sender } from './send';
 
@@ -31,17 +32,21 @@ export async function routeResponse(envelope: Envelope, responder: Sender): Prom
   const correlationId = correlationIdOf(envelope.headers);
   if (correlationId === undefined || envelope.status === undefined) return 'dropped';
   checkResponse(envelope); // a 400 to the responder; the issuer keeps waiting for a valid response
+  const outcome = await answer(envelope, envelope.status, responder, correlationId);
+  record(outcome === 'routed' ? 'ResponsesRouted' : 'ResponsesDropped');
+  return outcome;
+}
+
+async function answer(envelope: Envelope, status: number, responder: Sender, correlationId: string): Promise<ResponseOutcome> {
   const { thingId } = parseMessageTopic(envelope.topic);
   const key = correlationKey(thingId, envelope.path, correlationId);
-
   // No hijacking by guessing ids: the responder must be a reader of the message it answers.
   const access = await accessCache().load(thingId);
   if (!access?.enforcer || !isReader(access.enforcer.readers(messageResource(envelope.path), 'READ'), responder.subjects)) return 'dropped';
-
   const headers = forwardedHeaders(envelope.headers, responder.subjects[0], getConfig().withheldHeaders);
   const answered = await correlations.answer(
     key,
-    { status: envelope.status, headers, ...(envelope.value !== undefined ? { value: envelope.value } : {}) },
+    { status, headers, ...(envelope.value !== undefined ? { value: envelope.value } : {}) },
     { topic: envelope.topic, path: envelope.path, ...(responder.connectionId !== undefined ? { responderConnectionId: responder.connectionId } : {}) },
   );
   if (!answered) return 'dropped';
@@ -51,7 +56,7 @@ export async function routeResponse(envelope: Envelope, responder: Sender): Prom
       headers,
       path: envelope.path,
       ...(envelope.value !== undefined ? { value: envelope.value } : {}),
-      status: envelope.status,
+      status,
     };
     await postToConnection(answered.issuer.connectionId, formatEnvelope(response));
   }
@@ -71,6 +76,7 @@ export async function expireCorrelation(key: string, owner: string): Promise<'ex
   if (expired.issuer.kind === 'ws') {
     const error = new RequestTimeoutError(expired.timeoutMs, expired.correlationId);
     await postToConnection(expired.issuer.connectionId, formatEnvelope(errorEnvelope(error, expired.thingId, expired.correlationId)));
+    record('Timeouts');
   }
   return 'expired';
 }

@@ -11,6 +11,8 @@ import { closeExpired, fanOut } from '../gateway/fanout';
 import { enqueueFanOut, planFanOut } from '../gateway/fanout-queue';
 import { type Correlation, CorrelationsRepository, CorrelationTaken, type Issuer } from '../store/correlations';
 import { SessionsRepository } from '../store/sessions';
+import { logger, payloadForDebug } from '../observability/logger';
+import { record } from '../observability/metrics';
 import { accessCache, type ThingAccess } from './access';
 
 export interface Sender {
@@ -60,6 +62,7 @@ async function authorizeSend(message: LiveMessage, sender: Sender): Promise<Thin
 }
 
 export async function sendLiveMessage(message: LiveMessage, sender: Sender, options: SendOptions = {}): Promise<SendResult> {
+  const startedAt = Date.now();
   const { thing, enforcer } = await authorizeSend(message, sender);
   // What recipients get, formatted once: its size is the limit that API Gateway enforces on delivery.
   const data = formatEnvelope(recipientEnvelope(message, sender.subjects[0], options.extraHeaders, getConfig().withheldHeaders));
@@ -91,10 +94,21 @@ export async function sendLiveMessage(message: LiveMessage, sender: Sender, opti
   // Large fan-outs: post the first batch here, hand the others to parallel fan-out invocations.
   const [inline, ...rest] = planFanOut(recipients, data, getConfig().fanoutBatchSize);
   const [{ delivered, gone, failed }] = await Promise.all([
-    fanOut(inline ?? [], data),
+    fanOut(inline ?? [], data, startedAt),
     enqueueFanOut(rest.map((batch) => ({ data, recipients: batch }))),
     closeExpired(expired),
   ]);
+  record('MessagesSent');
+  logger.debug('message routed', {
+    subject: message.subject,
+    recipients: recipients.length,
+    delivered,
+    gone,
+    failed,
+    bytes: size,
+    payload: payloadForDebug(message.value),
+  });
+  record('RecipientsPerMessage', recipients.length);
   return { recipients: recipients.length, delivered, gone, failed, queued: recipients.length - (inline?.length ?? 0), ...(correlation ? { correlation } : {}) };
 }
 

@@ -4,6 +4,8 @@ import { ensureDevKey } from '../../local/dev-auth';
 import { createTables, startDynamoDbLocal } from '../../local/dynamodb';
 
 export default async function globalSetup(): Promise<void> {
+  // Before the first AWS SDK request creates the InvokeStore (see local/env.ts).
+  process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '256';
   await ensureDevKey(); // before the workers start, so that they all sign with one key
   const dynamo = await startDynamoDbLocal();
   const names = Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [k, `test-${k}`])) as Record<TableKey, string>;

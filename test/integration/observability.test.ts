@@ -1,0 +1,101 @@
+/**
+ * What an operator gets from one routed message: Powertools log lines (keys, no token) and EMF
+ * metrics (names, units, dimensions), as the handlers print them in Lambda (not dev mode).
+ */
+import type { LocalGateway } from '../../local/gateway';
+
+// Before any handler module loads: Lambda-style output (compact JSON, EMF on), everything logged.
+process.env.POWERTOOLS_DEV = 'false';
+process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const harness = require('../support/harness') as typeof import('../support/harness');
+
+let gateway: LocalGateway;
+let lines: string[] = [];
+const originalWrite = process.stdout.write.bind(process.stdout);
+
+beforeAll(async () => {
+  gateway = await harness.startTestGateway();
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    lines.push(...String(chunk).split('\n').filter((l) => l.trim().length > 0));
+    return (originalWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stdout.write;
+});
+afterAll(async () => {
+  process.stdout.write = originalWrite;
+  await gateway.stop();
+});
+
+const parsed = () => lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+
+describe('one routed message (HTTP in, WebSocket device answering)', () => {
+  let token: string;
+  let thingId: string;
+  beforeAll(async () => {
+    const name = harness.uniqueName();
+    const auth = await harness.bearer(name);
+    token = auth.slice('Bearer '.length);
+    thingId = `${harness.uniqueNamespace()}:lamp`;
+    expect((await harness.putJson(gateway, `/api/2/things/${thingId}`, auth, {})).status).toBe(201);
+    const device = await harness.TestClient.connect(gateway.wsUrl, { query: `access_token=${token}` });
+    await device.subscribe();
+    lines = [];
+    const request = harness.http(gateway, 'POST', `/api/2/things/${thingId}/inbox/messages/turnOff?timeout=5`, {
+      auth,
+      body: JSON.stringify({ secret: 'payload-marker' }),
+      headers: { 'content-type': 'application/json', 'correlation-id': 'obs-1' },
+    });
+    const m = await device.nextJson();
+    device.send({ topic: m.topic, path: m.path, headers: { 'correlation-id': 'obs-1', 'content-type': 'application/json' }, value: { ok: true }, status: 200 });
+    expect((await request).status).toBe(200);
+    await device.close();
+    await new Promise((r) => setTimeout(r, 100)); // the last invocations flush their metrics
+  });
+
+  it('logs with the Lambda request id, the handler and the request keys, and never the token', () => {
+    const routed = parsed().find((l) => l.message === 'message routed');
+    expect(routed).toMatchObject({
+      level: 'DEBUG',
+      service: 'ditto-live-router',
+      function_request_id: expect.any(String),
+      function_name: 'local-http-api',
+      handler: 'http-api',
+      transport: 'http',
+      correlationId: 'obs-1',
+      thingId,
+      subject: 'turnOff',
+      recipients: 1,
+      delivered: 1,
+      payload: expect.stringContaining('payload-marker'), // DEBUG only, size-capped
+    });
+    expect(lines.some((l) => l.includes(token))).toBe(false);
+    expect(lines.some((l) => l.includes(token.split('.')[2]!))).toBe(false); // not even the signature
+  });
+
+  it('emits EMF metrics with units and only service/handler/transport dimensions', () => {
+    const emf = parsed().filter((l) => l._aws);
+    const metric = (name: string) => emf.flatMap((l) => (l._aws.CloudWatchMetrics as any[]).map((d) => ({ ...d, blob: l })).filter((d) => d.Metrics.some((x: any) => x.Name === name)))[0];
+    const expectations: [string, string, string][] = [
+      ['MessagesSent', 'Count', 'http'],
+      ['RecipientsPerMessage', 'Count', 'http'],
+      ['Deliveries', 'Count', 'http'],
+      ['TimeToFirstDelivery', 'Milliseconds', 'http'],
+      ['ResponsesRouted', 'Count', 'websocket'],
+    ];
+    require("fs").writeFileSync("/tmp/lines.txt", lines.join("\n"));
+    for (const [name, unit, transport] of expectations) {
+      const found = metric(name);
+      expect({ name, namespace: found?.Namespace, unit: found?.Metrics.find((x: any) => x.Name === name).Unit, dimensions: found?.Dimensions, transport: found?.blob.transport }).toEqual({
+        name,
+        namespace: 'DittoLiveRouter',
+        unit,
+        dimensions: [['service', 'handler', 'transport']],
+        transport,
+      });
+    }
+    for (const blob of emf) expect(Object.keys(blob)).not.toEqual(expect.arrayContaining(['thingId']));
+    expect(metric('MessagesSent').blob.MessagesSent).toBe(1);
+  });
+});
