@@ -1,31 +1,46 @@
 /**
- * `npm run bench [-- --quick]`: latency, fan-out, scaling against a scan-every-connection baseline,
- * DynamoDB work per message, cold start and cost, against the local runtime (DynamoDB Local + the
- * local gateway running the real handlers). Writes bench/results.json and one SVG per scenario.
+ * `npm run bench [-- --quick] [--only a,b]`: latency, fan-out, scaling against a scan-every-connection
+ * baseline, DynamoDB work per message, policy amplification, cold start and cost, against the local
+ * runtime (DynamoDB Local + the local gateway running the real handlers). Writes bench/results.json
+ * and one SVG per scenario; `--only` runs the named scenarios after the warm-up and writes nothing.
  */
+import '../local/env'; // first: the local runtime's environment before any handler loads
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { getConfig } from '../lambdas/config';
-import { compilePolicy, isReader } from '../lambdas/core/policy';
-import { selectRecipients } from '../lambdas/core/messages';
+import { compilePolicy, isReader, MAX_POLICY_SUBJECTS } from '../lambdas/core/policy';
+import { DEFAULT_TIMEOUT_MS, selectRecipients } from '../lambdas/core/messages';
 import { documentClient, nowSeconds } from '../lambdas/store/client';
-import { SessionsRepository } from '../lambdas/store/sessions';
+import { QUERY_CONCURRENCY, SessionsRepository } from '../lambdas/store/sessions';
 import { TABLES, type TableKey } from '../lambdas/store/schema';
 import { createTables, startDynamoDbLocal } from '../local/dynamodb';
-import { startGateway } from '../local/gateway';
+import { type LocalGateway, startGateway } from '../local/gateway';
 import { buildLambdas } from '../scripts/build-lambdas';
 import { Meter } from './lib/meter';
 import { measurePolicyCost } from './lib/policy-cost';
 import * as P from './lib/prices';
 import { nowMs, progress, round, summarize, table } from './lib/stats';
 import { barChart } from './lib/svg';
-import { type BenchClient, connect, connectMany, createThing, respondToAll } from './lib/world';
+import { type BenchClient, connect, connectMany, createThing, type Fixture, lastRequestSentAt, respondToAll } from './lib/world';
 
+/** Scenarios in run order; `cost` is computed from dynamodb, fanout and scaling. */
+const SCENARIOS: Record<string, (gateway: LocalGateway, dynamoEndpoint: string) => Promise<void> | void> = {
+  latency: (g) => latency(g.httpUrl, g.wsUrl),
+  dynamodb: (g) => dynamoWork(g.httpUrl, g.wsUrl),
+  fanout: (g) => fanOut(g.httpUrl, g.wsUrl),
+  scaling: (g, endpoint) => scaling(endpoint, g),
+  coldstart: () => coldStart(),
+  policy: () => policyCost(),
+  amplification: (g) => amplification(g),
+  cost: () => cost(),
+};
 const quick = process.argv.includes('--quick');
+const only = parseOnly();
 const OUT = __dirname;
 const MEMORY_GB = 0.5;
 const results: Record<string, unknown> = {
@@ -38,9 +53,26 @@ const handlerMs: Record<string, number> = {};
 const meter = new Meter();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `--only a,b`: the scenarios to run, or undefined for all of them. */
+function parseOnly(): string[] | undefined {
+  const i = process.argv.indexOf('--only');
+  if (i < 0) return undefined;
+  const names = (process.argv[i + 1] ?? '').split(',').filter(Boolean);
+  const valid = names.length > 0 && names.every((n) => n in SCENARIOS);
+  const costReady = !names.includes('cost') || ['dynamodb', 'fanout', 'scaling'].every((n) => names.includes(n));
+  if (valid && costReady) return names;
+  console.error(`--only takes a comma-separated list of: ${Object.keys(SCENARIOS).join(', ')} (cost also needs dynamodb,fanout,scaling)`);
+  process.exit(2);
+}
+
+/** Writes a result file, except in --only mode: a partial run must not replace the full results. */
+function save(file: string, text: string): void {
+  if (!only) writeFileSync(join(OUT, file), text);
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
-  console.log(`Benchmark (${quick ? 'quick' : 'full'}) on ${cpus().length} cores, ${results.machine && (results.machine as { cpuModel?: string }).cpuModel}`);
+  console.log(`Benchmark (${quick ? 'quick' : 'full'}${only ? `, only ${only.join(', ')}` : ''}) on ${cpus().length} cores, ${results.machine && (results.machine as { cpuModel?: string }).cpuModel}`);
   const dynamo = await startDynamoDbLocal();
   const names = Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [k, `bench-${k}`])) as Record<TableKey, string>;
   for (const k of Object.keys(TABLES) as TableKey[]) process.env[TABLES[k].envName] = names[k];
@@ -50,20 +82,14 @@ async function main(): Promise<void> {
   meter.install();
   try {
     await warmUp(gateway.httpUrl, gateway.wsUrl);
-    await latency(gateway.httpUrl, gateway.wsUrl);
-    await dynamoWork(gateway.httpUrl, gateway.wsUrl);
-    await fanOut(gateway.httpUrl, gateway.wsUrl);
-    await scaling(dynamo.endpoint, gateway);
-    await coldStart();
-    policyCost();
-    cost();
+    for (const [name, run] of Object.entries(SCENARIOS)) if (!only || only.includes(name)) await run(gateway, dynamo.endpoint);
   } finally {
     await gateway.stop();
     await dynamo.stop();
   }
   results.seconds = Math.round((Date.now() - t0) / 1000);
-  writeFileSync(join(OUT, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nWrote bench/results.json and bench/*.svg in ${results.seconds} s.`);
+  save('results.json', `${JSON.stringify(results, null, 2)}\n`);
+  console.log(only ? `\nDone in ${results.seconds} s (--only: no files written).` : `\nWrote bench/results.json and bench/*.svg in ${results.seconds} s.`);
 }
 
 /** DynamoDB Local runs on a JVM: its first thousand requests are several times slower than the rest. */
@@ -87,7 +113,7 @@ async function warmUp(httpUrl: string, wsUrl: string): Promise<void> {
 function report(key: string, rows: Record<string, unknown>[], file: string, chart: Parameters<typeof barChart>[0]): void {
   console.log(table(rows));
   results[key] = rows;
-  writeFileSync(join(OUT, file), barChart(chart));
+  save(file, barChart(chart));
 }
 
 // 1. Round-trip latency: application -> device -> response.
@@ -191,8 +217,8 @@ async function dynamoWork(httpUrl: string, wsUrl: string): Promise<void> {
   console.log(`  handler time per invocation (p50): ${Object.entries(handlerMs).map(([r, ms]) => `${r} ${ms} ms`).join(', ')}`);
   results.dynamodb = rows;
   results.handlerMs = handlerMs;
-  writeFileSync(
-    join(OUT, 'dynamodb.svg'),
+  save(
+    'dynamodb.svg',
     barChart({
       title: 'DynamoDB work per request/response pair',
       categories: rows.map((r) => `${r.path} ${r.transport}`),
@@ -257,12 +283,16 @@ async function fanOut(httpUrl: string, wsUrl: string): Promise<void> {
   report('fanout', rows, 'fanout.svg', { title: 'Fan-out: time until the last of K recipients has the message', categories: rows.map((r) => `K=${r.K} M=${r.M}`), series: [{ name: 'p50 ms', values: rows.map((r) => r.last_delivery_p50_ms as number) }], unit: 'ms' });
 }
 
+/** Lets the earlier scenarios' $disconnect clean-ups finish: they would compete for DynamoDB Local. */
+async function settle(gateway: { connectionCount(): number }): Promise<void> {
+  for (let i = 0; i < 600 && gateway.connectionCount() > 0; i++) await sleep(100);
+  await sleep(2000);
+}
+
 // 3. Routing against the common scan-every-connection design (built here only).
 async function scaling(dynamoEndpoint: string, gateway: { connectionCount(): number }): Promise<void> {
   console.log('\n3. Routing cost against a scan-every-connection baseline (K = 10 recipients)');
-  // Let the earlier scenarios' $disconnect clean-ups finish: they would compete for DynamoDB Local.
-  for (let i = 0; i < 600 && gateway.connectionCount() > 0; i++) await sleep(100);
-  await sleep(2000);
+  await settle(gateway);
   const sizes = quick ? [100, 1000] : [100, 1000, 10000];
   const rows: Record<string, unknown>[] = [];
   for (const m of sizes) {
@@ -352,6 +382,141 @@ async function scaling(dynamoEndpoint: string, gateway: { connectionCount(): num
     });
 }
 
+// 7. Policy amplification: the most routing work one policy may impose, and what it costs other users.
+async function amplification(gateway: LocalGateway): Promise<void> {
+  console.log(`\n7. Policy amplification: ${MAX_POLICY_SUBJECTS} reader subjects (the bound), ${QUERY_CONCURRENCY} index queries in flight`);
+  await settle(gateway);
+  // Earlier WebSocket requests' timeout checks (DEFAULT_TIMEOUT_MS after each) would share DynamoDB Local.
+  await sleep(Math.max(0, lastRequestSentAt() + DEFAULT_TIMEOUT_MS + 500 - Date.now()));
+  const { httpUrl, wsUrl } = gateway;
+  const run = randomUUID().slice(0, 6);
+  // The bound exactly: the owner (admin and sender, also a reader) plus 511 readers, one of them
+  // connected; every other query finds nothing, the worst case for work per recipient.
+  const subscriberName = `bench-amp${run}-sub`;
+  const readers = [subscriberName, ...Array.from({ length: MAX_POLICY_SUBJECTS - 2 }, (_, i) => `bench-amp${run}-${i}`)];
+  const worst = await createThing(httpUrl, `bench.amp:worst-${run}`, `bench-amp${run}-owner`, readers.map((r) => `local:${r}`));
+  const other = await createThing(httpUrl, `bench.amp:other-${run}`, `bench-amp${run}-other`); // 1 subject
+  const subscriber = await connect(wsUrl, subscriberName);
+  await subscriber.subscribe();
+  let received = 0;
+  subscriber.onMessage((text) => {
+    if (text.includes(`worst-${run}`)) received++;
+  });
+
+  const reps = quick ? 8 : 20;
+  const samples = quick ? 15 : 50;
+  const worstAlone = await isolatedSends(httpUrl, worst, reps);
+  const otherAlone = await isolatedSends(httpUrl, other, samples);
+  const sender = `${MAX_POLICY_SUBJECTS}-subject sender`;
+  const rows = [amplificationRow(sender, 'alone', worstAlone), amplificationRow('other user', 'alone', otherAlone)];
+  let worstSent = 1 + reps;
+  for (const streams of quick ? [1] : [1, 4]) {
+    const during = await sendsUnderLoad(httpUrl, other, samples, () => fireAndForget(httpUrl, worst), streams);
+    worstSent += during.load.times.length;
+    const load = `during ${streams} stream${streams > 1 ? 's' : ''}`;
+    rows.push(amplificationRow(sender, load, during.load, worstAlone), amplificationRow('other user', load, during.other, otherAlone));
+  }
+  for (let i = 0; i < 100 && received < worstSent; i++) await sleep(50);
+  subscriber.close();
+  if (received !== worstSent) throw new Error(`the subscriber got ${received} of ${worstSent} messages`);
+  report('amplification', rows, 'amplification.svg', {
+    title: `Fire-and-forget send latency: ${MAX_POLICY_SUBJECTS}-subject policy and another user (local)`,
+    categories: rows.map((r) => `${r.who} ${r.load}`),
+    series: [
+      { name: 'p50 ms', values: rows.map((r) => r.p50_ms as number) },
+      { name: 'p95 ms', values: rows.map((r) => r.p95_ms as number) },
+    ],
+    unit: 'ms',
+    log: true,
+  });
+}
+
+interface SendSamples {
+  readonly times: readonly number[];
+  /** Durations of all DynamoDB queries meanwhile (DynamoDB Local queueing shows here). */
+  readonly queryMs: readonly number[];
+  /** Event-loop utilisation of this process meanwhile: the gateway and every handler share it locally. */
+  readonly busy: number;
+  readonly work?: { readonly ops: number; readonly queries: number; readonly peakQueries: number; readonly rcu: number; readonly billedRcu: number };
+}
+
+const queryDurations = (): number[] => meter.calls.filter((c) => c.op === 'Query').map((c) => c.end - c.start);
+
+/**
+ * Sequential fire-and-forget sends with the DynamoDB work of each; the first (policy load) untimed.
+ * DynamoDB Local reports 0 capacity for a query that finds nothing; DynamoDB bills at least 0.5 RRU
+ * for any eventually consistent read, so `billedRcu` counts that minimum for each empty query.
+ */
+async function isolatedSends(httpUrl: string, fixture: Fixture, n: number): Promise<SendSamples> {
+  await fireAndForget(httpUrl, fixture);
+  const elu = performance.eventLoopUtilization();
+  const times: number[] = [];
+  const queryMs: number[] = [];
+  const work = { ops: 0, queries: 0, peakQueries: 0, rcu: 0, billedRcu: 0 };
+  for (let i = 0; i < n; i++) {
+    meter.reset();
+    times.push(await fireAndForget(httpUrl, fixture));
+    const t = meter.totals();
+    const empty = meter.calls.filter((c) => c.op === 'Query' && c.rcu === 0).length;
+    work.ops += t.ops / n;
+    work.queries += (t.byOp.Query ?? 0) / n;
+    work.rcu += t.rcu / n;
+    work.billedRcu += (t.rcu + 0.5 * empty) / n;
+    work.peakQueries = Math.max(work.peakQueries, meter.peakInFlight('Query'));
+    queryMs.push(...queryDurations());
+  }
+  return { times, queryMs, busy: performance.eventLoopUtilization(elu).utilization, work };
+}
+
+/** n sequential sends while `streams` loops run `load` back to back. */
+async function sendsUnderLoad(httpUrl: string, fixture: Fixture, n: number, load: () => Promise<number>, streams: number): Promise<{ other: SendSamples; load: SendSamples }> {
+  meter.reset();
+  const elu = performance.eventLoopUtilization();
+  let stop = false;
+  const loadTimes: number[] = [];
+  const loops = Array.from({ length: streams }, async () => {
+    while (!stop) loadTimes.push(await load());
+  });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) times.push(await fireAndForget(httpUrl, fixture));
+  } finally {
+    stop = true;
+    await Promise.all(loops);
+  }
+  const shared = { queryMs: queryDurations(), busy: performance.eventLoopUtilization(elu).utilization };
+  return { other: { times, ...shared }, load: { times: loadTimes, ...shared } };
+}
+
+function amplificationRow(who: string, load: string, s: SendSamples, alone: SendSamples = s): Record<string, unknown> {
+  const sum = summarize(s.times);
+  const w = s.work;
+  return {
+    who,
+    load,
+    sends: sum.count,
+    p50_ms: round(sum.p50),
+    p95_ms: round(sum.p95),
+    p50_vs_alone: round(sum.p50 / summarize(alone.times).p50, 1),
+    query_p50_ms: round(summarize(s.queryMs).p50),
+    node_busy_pct: round(100 * s.busy, 0),
+    ops_per_send: w ? round(w.ops, 1) : '',
+    queries_per_send: w ? round(w.queries, 1) : '',
+    peak_queries_in_flight: w ? w.peakQueries : '',
+    rcu_per_send: w ? round(w.rcu, 1) : '',
+    billed_rcu_per_send: w ? round(w.billedRcu, 1) : '',
+  };
+}
+
+/** One fire-and-forget HTTP send (`?timeout=0`, 202 once routed); returns its latency in ms. */
+async function fireAndForget(httpUrl: string, fixture: Fixture): Promise<number> {
+  const t = nowMs();
+  const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/outbox/messages/amp?timeout=0`, { method: 'POST', headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' }, body: '1' });
+  await res.arrayBuffer();
+  if (res.status !== 202) throw new Error(`fire-and-forget send failed: ${res.status}`);
+  return nowMs() - t;
+}
+
 // 5. Cold start: bundle sizes and module initialisation in a fresh Node process.
 async function coldStart(): Promise<void> {
   console.log('\n5. Cold start: bundle size and module initialisation');
@@ -430,8 +595,8 @@ function cost(): void {
   console.log(table(rows));
   console.log(`  (measured handler time: $default ${round(defaultMs)} ms, http-api ${round(httpMs)} ms incl. waiting; ${MEMORY_GB * 1024} MB arm64; connection minutes extra: $${P.APIGW_WS_PER_MILLION_CONNECTION_MINUTES} per million, ~$0.011 per device-month)`);
   results.cost = { region: P.PRICE_REGION, memoryMb: MEMORY_GB * 1024, handlerMs: { $default: round(defaultMs), 'http-api': round(httpMs) }, rows };
-  writeFileSync(
-    join(OUT, 'cost.svg'),
+  save(
+    'cost.svg',
     barChart({ title: 'AWS cost in USD per million (us-east-1 list prices)', categories: rows.map((r) => r.what), series: [{ name: 'USD per million', values: rows.map((r) => r.total_usd_per_million) }], unit: 'USD', log: true }),
   );
 }

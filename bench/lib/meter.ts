@@ -83,6 +83,16 @@ export class Meter {
     return waves;
   }
 
+  /** Most `op` calls in flight at once since the last reset. */
+  peakInFlight(op: string): number {
+    const edges = this.calls.filter((c) => c.op === op).flatMap((c) => [[c.start, 1], [c.end, -1]] as const);
+    edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]); // an end before a start at the same instant
+    let inFlight = 0;
+    let peak = 0;
+    for (const [, delta] of edges) peak = Math.max(peak, (inFlight += delta));
+    return peak;
+  }
+
   totals(): { ops: number; rcu: number; wcu: number; items: number; byOp: Record<string, number> } {
     const byOp: Record<string, number> = {};
     for (const c of this.calls) byOp[c.op] = (byOp[c.op] ?? 0) + 1;

@@ -29,6 +29,10 @@ export async function createThing(httpUrl: string, thingId: string, owner: strin
   return { thingId, ownerAuth };
 }
 
+let lastRequestAt = 0;
+/** When the last WebSocket request went out (Date.now()): its timeout check runs DEFAULT_TIMEOUT_MS later. */
+export const lastRequestSentAt = (): number => lastRequestAt;
+
 export class BenchClient {
   private handlers: ((text: string) => void)[] = [];
   constructor(readonly ws: WebSocket) {
@@ -48,6 +52,7 @@ export class BenchClient {
   /** Sends a Ditto message and resolves when the frame carrying its correlation-id comes back. */
   request(topic: string, path: string, value: unknown): Promise<void> {
     const correlationId = randomUUID();
+    lastRequestAt = Date.now();
     return new Promise<void>((resolve) => {
       const off = this.onMessage((text) => {
         if (text.includes(correlationId)) {
