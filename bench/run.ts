@@ -526,7 +526,9 @@ async function coldStart(): Promise<void> {
     const inits: number[] = [];
     for (let i = 0; i < (quick ? 3 : 7); i++) {
       const script = `const t=process.hrtime.bigint();require(${JSON.stringify(b.file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-      const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+      // As a standard Lambda container: one invocation at a time (no InvokeStore), Powertools not in dev mode.
+      const { AWS_LAMBDA_MAX_CONCURRENCY: _concurrency, POWERTOOLS_DEV: _dev, ...env } = process.env;
+      const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
       if (out.status !== 0) throw new Error(`init of ${b.handler} failed: ${out.stderr}`);
       inits.push(Number(out.stdout));
     }
@@ -562,16 +564,20 @@ function cost(): void {
   const lambdaCost = (ms: number) => Math.max(1, Math.ceil(ms)) / 1000 * MEMORY_GB * P.LAMBDA_ARM_PER_GB_SECOND;
   const perMillion = (x: number) => x * 1e6;
   const dynamoCost = (r: Record<string, number | string>) => (r.rcu as number) * P.DYNAMODB_PER_MILLION_RRU / 1e6 + (r.wcu as number) * P.DYNAMODB_PER_MILLION_WRU / 1e6;
-  // WS->WS: 2 inbound + 2 outbound messages; 2 ws-default invocations; 1 timeout check (SQS send/receive/delete
-  // + one ws-timeout run doing one conditional update, billed at Lambda's 1 ms minimum granularity upwards).
+  // WS->WS: 2 inbound + 2 outbound messages; 2 ws-default invocations; 1 timeout check. The check's SQS
+  // requests as they really fall: one SendMessage, and Lambda's poller receives and deletes in batches
+  // of up to 10 (batchSize), so per check 1 + 2/b requests and 1/b ws-timeout invocations, b = checks
+  // per batch (1 at low traffic, up to 10 when busy). The empty long polls of the event source mapping
+  // (a fixed ~$0.26/month, not per message) are left out.
   const timeoutCheckMs = 5;
-  const wsPair = {
+  const wsPairWithBatch = (b: number) => ({
     apiGateway: (4 * P.APIGW_WS_PER_MILLION_MESSAGES) / 1e6,
-    lambda: 3 * (P.LAMBDA_PER_MILLION_REQUESTS / 1e6) + 2 * lambdaCost(defaultMs) + lambdaCost(timeoutCheckMs),
+    lambda: (2 + 1 / b) * (P.LAMBDA_PER_MILLION_REQUESTS / 1e6) + 2 * lambdaCost(defaultMs) + lambdaCost(timeoutCheckMs) / b,
     // + the timeout check's eventually consistent read of the (answered) correlation: 0.5 RRU
     dynamodb: dynamoCost(wsDyn) + (0.5 * P.DYNAMODB_PER_MILLION_RRU) / 1e6,
-    sqs: (3 * P.SQS_PER_MILLION_REQUESTS) / 1e6,
-  };
+    sqs: ((1 + 2 / b) * P.SQS_PER_MILLION_REQUESTS) / 1e6,
+  });
+  const wsPair = wsPairWithBatch(1);
   // HTTP->WS: 1 HTTP request; 1 outbound + 1 inbound WS message; http-api (waits) + ws-default invocations.
   const httpPair = {
     apiGateway: P.APIGW_HTTP_PER_MILLION_REQUESTS / 1e6 + (2 * P.APIGW_WS_PER_MILLION_MESSAGES) / 1e6,
@@ -579,6 +585,20 @@ function cost(): void {
     dynamodb: dynamoCost(httpDyn),
     sqs: 0,
   };
+  // The waiting http-api invocation is billed for the device's answer time, and polls the correlation
+  // (one strongly consistent read each) on the schedule of lambdas/routing/respond.ts.
+  const pollsWithin = (ms: number) => {
+    let t = 0;
+    let polls = 0;
+    for (const d of [5, 10, 15, 25, 40, 60, 100, 150]) if ((t += d) <= ms + d) polls++;
+    while (t < ms) (t += 250), polls++;
+    return Math.max(1, polls);
+  };
+  const httpPairAnsweredAfter = (ms: number) => ({
+    ...httpPair,
+    lambda: httpPair.lambda + lambdaCost(httpMs + ms) - lambdaCost(httpMs),
+    dynamodb: httpPair.dynamodb + ((pollsWithin(ms) - 1) * P.DYNAMODB_PER_MILLION_RRU) / 1e6,
+  });
   const fan = (results.fanout as Record<string, number>[]).at(-1)!;
   // Per delivery: one outbound WS message; the sender's invocation and queries amortised over K.
   const perDelivery = P.APIGW_WS_PER_MILLION_MESSAGES / 1e6 + (P.LAMBDA_PER_MILLION_REQUESTS / 1e6 + lambdaCost(fan.last_delivery_p50_ms)) / fan.K;
@@ -587,7 +607,12 @@ function cost(): void {
   const routingReads = (rcu: number) => (rcu * P.DYNAMODB_PER_MILLION_RRU) / 1e6;
   const rows = [
     { what: 'WS->WS request/response pair', ...mapValues(wsPair, perMillion), total_usd_per_million: round(perMillion(sum(wsPair)), 2) },
+    { what: 'WS->WS pair, timeout checks 10 per batch', ...mapValues(wsPairWithBatch(10), perMillion), total_usd_per_million: round(perMillion(sum(wsPairWithBatch(10))), 2) },
     { what: 'HTTP->WS request/response pair', ...mapValues(httpPair, perMillion), total_usd_per_million: round(perMillion(sum(httpPair)), 2) },
+    ...[10, 500, 2000, 10_000].map((ms) => {
+      const pair = httpPairAnsweredAfter(ms);
+      return { what: `HTTP->WS pair, device answers after ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`}`, ...mapValues(pair, perMillion), total_usd_per_million: round(perMillion(sum(pair)), 2) };
+    }),
     { what: `fan-out delivery (K=${fan.K})`, apiGateway: '', lambda: '', dynamodb: '', sqs: '', total_usd_per_million: round(perMillion(perDelivery), 2) },
     { what: `recipient lookup, index (M=${largest.M})`, apiGateway: '', lambda: '', dynamodb: round(perMillion(routingReads(largest.ours_rcu)), 3), sqs: '', total_usd_per_million: round(perMillion(routingReads(largest.ours_rcu)), 2) },
     { what: `recipient lookup, scan baseline (M=${largest.M})`, apiGateway: '', lambda: '', dynamodb: round(perMillion(routingReads(largest.baseline_rcu)), 3), sqs: '', total_usd_per_million: round(perMillion(routingReads(largest.baseline_rcu)), 2) },

@@ -15,6 +15,8 @@ export interface HandlerFunctionProps {
   readonly timeout?: Duration;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;
+  /** X-Ray active tracing. @default false */
+  readonly tracing?: boolean;
 }
 
 /** The one NodejsFunction factory: Node.js 22 on arm64, minified esbuild bundle with source maps, SDK external. */
@@ -37,7 +39,8 @@ export class HandlerFunction extends Construct {
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
       logGroup,
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      ...(props.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'ditto-live-router' },
       bundling: {
         minify: true,
         sourceMap: true,
@@ -46,6 +49,12 @@ export class HandlerFunction extends Construct {
         externalModules: EXTERNAL_MODULES,
       },
     });
+    if (props.tracing) {
+      Validations.of(this).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (AWS documents Resource "*" for them).',
+      });
+    }
     Validations.of(this).acknowledge(
       { id: 'AwsSolutions-L1', reason: 'Node.js 22 is the runtime this product targets and tests against; raise it deliberately, not by a linter.' },
       { id: 'AwsSolutions-IAM5', reason: 'Lambda creates log streams with generated names inside this function\'s own log group (log-group:<name>:*).' },

@@ -15,6 +15,7 @@ import { TABLES, type TableKey } from '../lambdas/store/schema';
 import { LiveWebSocketApi, type ThrottleProps, ThingsHttpApi } from './apis';
 import { FUNCTION_ACCESS, type FunctionAccess, type FunctionName } from './access';
 import { HandlerFunction } from './functions';
+import { Operations } from './operations';
 import { MessagingTables } from './tables';
 
 export interface MessagingStackProps extends StackProps {
@@ -45,6 +46,12 @@ export interface MessagingStackProps extends StackProps {
    * @default true
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /** Mail alarms to this address (SNS topic with an e-mail subscription). @default no notification */
+  readonly alarmEmail?: string;
+  /** X-Ray active tracing on every function. @default false */
+  readonly tracing?: boolean;
+  /** Handler log level (POWERTOOLS_LOG_LEVEL). @default 'INFO' */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Ditto's entity-creation restriction (`grant`/`revoke` rules). @default anyone may create anything */
   readonly entityCreation?: CreationRestriction;
 }
@@ -58,6 +65,7 @@ export class MessagingStack extends Stack {
   public readonly tables: MessagingTables;
   public readonly httpApi: ThingsHttpApi;
   public readonly webSocketApi: LiveWebSocketApi;
+  public readonly operations: Operations;
   /** What the WebSocket stage must be created after (the account's logging role). */
   private readonly webSocketApiDependsOn: CfnResource[] = [];
 
@@ -119,6 +127,7 @@ export class MessagingStack extends Stack {
       MAX_MESSAGE_BYTES: String(props.maxMessageBytes ?? 128 * 1024),
       MAX_HTTP_TIMEOUT_MS: String(maxHttpTimeoutSeconds * 1000),
       CACHE_TTL_MS: String(props.cacheTtlMs ?? 2000),
+      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
       ...(props.withheldHeaders && props.withheldHeaders.length > 0 ? { WITHHELD_HEADERS: props.withheldHeaders.join(',') } : {}),
     };
     // Credentials only where requests are authenticated: issuers for JWTs (JWT-TOKEN refreshes on
@@ -132,6 +141,7 @@ export class MessagingStack extends Stack {
         memorySize: props.lambdaMemoryMb ?? 512,
         timeout,
         logRetention: retention,
+        ...(props.tracing ? { tracing: true } : {}),
       }).fn;
 
     const authorizerFn = make('WsAuthorizer', 'ws-authorizer', Duration.seconds(5), { ...issuersEnv, ...basicEnv });
@@ -207,6 +217,21 @@ export class MessagingStack extends Stack {
       description: 'Closes WebSocket connections whose token has expired',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new targets.LambdaFunction(sweepFn, { retryAttempts: 0 })],
+    });
+
+    this.operations = new Operations(this, 'Operations', {
+      functions,
+      httpApiId: this.httpApi.api.apiId,
+      webSocketApiId: this.webSocketApi.api.apiId,
+      webSocketStage: stageName,
+      tables: t,
+      queues: { Timeout: timeoutQueue, FanOut: fanOutQueue },
+      deadLetterQueues: { Timeout: timeoutDlq, FanOut: fanOutDlq },
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.operations.dashboard.dashboardName}`,
+      description: 'CloudWatch dashboard of the router',
     });
 
     new CfnOutput(this, 'HttpUrl', { value: this.httpApi.url, description: 'Ditto HTTP API base (things, policies, messages)' });

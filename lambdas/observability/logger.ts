@@ -4,8 +4,9 @@
  * Never a token; payloads only at DEBUG and size-capped (`payloadForDebug`).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SERVICE_NAME } from './names';
 
-export const SERVICE_NAME = 'ditto-live-router';
+export { SERVICE_NAME } from './names';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 

@@ -305,6 +305,60 @@ describe('When configuration is given', () => {
   });
 });
 
+describe('When it comes to operating it', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synth();
+  });
+  const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties as Record<string, any>);
+
+  it('has a dashboard with the router metrics beside Lambda, API Gateway, DynamoDB and SQS', () => {
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody);
+    for (const title of ['Messages and deliveries', 'Failures', 'Responses and timeouts', 'Time to first delivery', 'Lambda errors', 'Lambda throttles', 'Lambda duration p99', 'Lambda concurrent executions', 'HTTP API requests, 4xx, 5xx', 'WebSocket connects', 'DynamoDB throttle events', 'DynamoDB latency', 'Queue age']) {
+      expect(body).toContain(title);
+    }
+    for (const metric of ['MessagesSent', 'Deliveries', 'FailedDeliveries', 'ResponsesRouted', 'Timeouts', 'TimeToFirstDelivery', 'ApproximateAgeOfOldestMessage', 'ConnectCount', '5xx']) expect(body).toContain(metric);
+    expect(body).toContain('DittoLiveRouter');
+  });
+
+  it('alarms on dead letters (> 0), on each function\'s errors and throttles, on table throttles, failed deliveries and 5xx rates', () => {
+    const all = alarms();
+    const dlq = all.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(dlq.map((a) => [a.Threshold, a.ComparisonOperator])).toEqual([
+      [1, 'GreaterThanOrEqualToThreshold'],
+      [1, 'GreaterThanOrEqualToThreshold'],
+    ]);
+    expect(all.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda').map((a) => a.Threshold)).toEqual(Array(8).fill(5));
+    expect(all.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda').map((a) => a.Threshold)).toEqual(Array(8).fill(1));
+    const expression = (needle: string) => all.find((a) => JSON.stringify(a.Metrics ?? []).includes(needle));
+    const failed = expression('FailedDeliveries')!;
+    expect(failed.Threshold).toBe(10);
+    expect(JSON.stringify(failed.Metrics)).toContain('DittoLiveRouter');
+    expect(failed.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric.Dimensions.find((d: any) => d.Name === 'handler').Value).sort()).toEqual(['fanout', 'http-api', 'ws-default']);
+    expect(expression('100 * errors / requests')!.Threshold).toBe(1);
+    expect(expression('IntegrationError')!.Threshold).toBe(5);
+    expect(all.filter((a) => JSON.stringify(a.Metrics ?? []).includes('WriteThrottleEvents'))).toHaveLength(5);
+    for (const a of all) expect(a.TreatMissingData).toBe('notBreaching');
+  });
+
+  it('mails alarms only when alarmEmail is given', () => {
+    expect(alarms().every((a) => a.AlarmActions === undefined)).toBe(true);
+    const mailed = synth({ alarmEmail: 'oncall@example.com' });
+    mailed.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+    const actions = Object.values(mailed.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmActions);
+    expect(actions.every((a) => Array.isArray(a) && a.length === 1)).toBe(true);
+  });
+
+  it('turns X-Ray active tracing on only when asked', () => {
+    expect(Object.values(template.findResources('AWS::Lambda::Function')).every((f) => f.Properties.TracingConfig === undefined)).toBe(true);
+    synth({ tracing: true }).allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+  });
+
+  it('sets the handlers\' log level and Powertools service name', () => {
+    template.allResourcesProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_SERVICE_NAME: 'ditto-live-router' }) } });
+  });
+});
+
 describe('When checked with cdk-nag AwsSolutionsChecks', () => {
   it.each([
     ['an environment-agnostic stack', undefined],
@@ -316,7 +370,7 @@ describe('When checked with cdk-nag AwsSolutionsChecks', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, outdir: mkdtempSync(join(tmpdir(), 'nag-')) });
-    new MessagingStack(app, 'NagStack', { issuers: [ISSUER], ...(env ? { env } : {}) });
+    new MessagingStack(app, 'NagStack', { issuers: [ISSUER], alarmEmail: 'oncall@example.com', tracing: true, ...(env ? { env } : {}) });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
   });
