@@ -33,6 +33,16 @@ new MessagingStack(app, context<string>('stackName', 'DittoLiveRouter'), {
   apiGatewayCloudWatchRole: context('apiGatewayCloudWatchRole', true),
   ...(context<string>('alarmEmail', '') ? { alarmEmail: context<string>('alarmEmail', '') } : {}),
   tracing: context('tracing', false),
+  frontDoor: context('frontDoor', true)
+    ? {
+        ...(context<string>('domainName', '') ? { domainName: context<string>('domainName', '') } : {}),
+        ...(context<string>('certificateArn', '') ? { certificateArn: context<string>('certificateArn', '') } : {}),
+        ...(context<string>('hostedZoneId', '') ? { hostedZone: { id: context<string>('hostedZoneId', ''), name: context<string>('hostedZoneName', '') } } : {}),
+        ...(context<number>('wafRateLimit', 0) ? { wafRateLimit: context<number>('wafRateLimit', 0) } : {}),
+        ...(context<string>('webAclArn', '') ? { webAclArn: context<string>('webAclArn', '') } : {}),
+      }
+    : false,
+  ...(context<string>('identity', '') ? { identity: context<string>('identity', '') as 'cognito' } : {}),
   logLevel: context<'DEBUG' | 'INFO' | 'WARN' | 'ERROR'>('logLevel', 'INFO'),
   maxMessageBytes: context('maxMessageBytes', 131072),
   maxHttpTimeoutSeconds: context('maxHttpTimeoutSeconds', 29),

@@ -15,6 +15,8 @@ import { TABLES, type TableKey } from '../lambdas/store/schema';
 import { LiveWebSocketApi, type ThrottleProps, ThingsHttpApi } from './apis';
 import { FUNCTION_ACCESS, type FunctionAccess, type FunctionName } from './access';
 import { HandlerFunction } from './functions';
+import { FrontDoor, type FrontDoorProps } from './front-door';
+import { CognitoIdentity } from './identity';
 import { Operations } from './operations';
 import { MessagingTables } from './tables';
 
@@ -46,6 +48,10 @@ export interface MessagingStackProps extends StackProps {
    * @default true
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /** CloudFront in front of both APIs: `/api/2`, `/ws/2`, `/console/` on one domain. @default true */
+  readonly frontDoor?: boolean | Omit<FrontDoorProps, 'httpApiId' | 'webSocketApiId' | 'webSocketStage'>;
+  /** `cognito`: a Cognito user pool and app client configured as an issuer. @default none */
+  readonly identity?: 'cognito';
   /** Mail alarms to this address (SNS topic with an e-mail subscription). @default no notification */
   readonly alarmEmail?: string;
   /** X-Ray active tracing on every function. @default false */
@@ -66,6 +72,8 @@ export class MessagingStack extends Stack {
   public readonly httpApi: ThingsHttpApi;
   public readonly webSocketApi: LiveWebSocketApi;
   public readonly operations: Operations;
+  public readonly frontDoor?: FrontDoor;
+  public readonly identity?: CognitoIdentity;
   /** What the WebSocket stage must be created after (the account's logging role). */
   private readonly webSocketApiDependsOn: CfnResource[] = [];
 
@@ -81,7 +89,7 @@ export class MessagingStack extends Stack {
         `The issuer '${issuer.issuer}' has no 'audience': tokens it minted for any other application will be accepted. Set the audience (client id) this router is registered under.`,
       );
     }
-    if (props.issuers.length === 0 && !props.devBasicUsers) {
+    if (props.issuers.length === 0 && !props.devBasicUsers && props.identity === undefined) {
       // Synth must work out of the box; a deployment without issuers would reject every request, so say so loudly.
       Annotations.of(this).addWarningV2(
         'ditto:no-issuers',
@@ -132,7 +140,11 @@ export class MessagingStack extends Stack {
     };
     // Credentials only where requests are authenticated: issuers for JWTs (JWT-TOKEN refreshes on
     // $default too), Basic passwords only where an Authorization header is checked.
-    const issuersEnv = { AUTH_ISSUERS: JSON.stringify(props.issuers) };
+    if (props.identity !== undefined && props.identity !== 'cognito') throw new Error(`identity must be 'cognito' (or unset), got '${String(props.identity)}'.`);
+    this.identity = props.identity === 'cognito' ? new CognitoIdentity(this, 'Identity') : undefined;
+    const issuers = [...props.issuers, ...(this.identity ? [this.identity.issuer] : [])];
+    // toJsonString: the Cognito issuer's pool and client ids are resolved at deploy time.
+    const issuersEnv = { AUTH_ISSUERS: this.toJsonString(issuers) };
     const basicEnv: Record<string, string> = props.devBasicUsers ? { DEV_BASIC_USERS: props.devBasicUsers } : {};
     const make = (id: string, handler: ConstructorParameters<typeof HandlerFunction>[2]['handler'], timeout = Duration.seconds(10), env: Record<string, string> = {}) =>
       new HandlerFunction(this, id, {
@@ -234,8 +246,24 @@ export class MessagingStack extends Stack {
       description: 'CloudWatch dashboard of the router',
     });
 
-    new CfnOutput(this, 'HttpUrl', { value: this.httpApi.url, description: 'Ditto HTTP API base (things, policies, messages)' });
-    new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketApi.url, description: 'Ditto Protocol WebSocket endpoint' });
+    const frontDoorOptions = props.frontDoor === undefined || props.frontDoor === true ? {} : props.frontDoor === false ? undefined : props.frontDoor;
+    if (frontDoorOptions) {
+      this.frontDoor = new FrontDoor(this, 'FrontDoor', { ...frontDoorOptions, httpApiId: this.httpApi.api.apiId, webSocketApiId: this.webSocketApi.api.apiId, webSocketStage: stageName });
+      const domain = this.frontDoor.domainName;
+      new CfnOutput(this, 'BaseUrl', { value: `https://${domain}`, description: 'One domain for Ditto clients (withDomain + withTls)' });
+      new CfnOutput(this, 'HttpUrl', { value: `https://${domain}/api/2`, description: 'Ditto HTTP API base (things, policies, messages)' });
+      new CfnOutput(this, 'WebSocketUrl', { value: `wss://${domain}/ws/2`, description: 'Ditto Protocol WebSocket endpoint' });
+      new CfnOutput(this, 'ConsoleBucket', { value: this.frontDoor.consoleBucket.bucketName, description: 'Where the live console files go (served at /console/)' });
+      new CfnOutput(this, 'ApiGatewayHttpUrl', { value: this.httpApi.url, description: 'The HTTP API without CloudFront' });
+      new CfnOutput(this, 'ApiGatewayWebSocketUrl', { value: this.webSocketApi.url, description: 'The WebSocket API stage without CloudFront' });
+    } else {
+      new CfnOutput(this, 'HttpUrl', { value: this.httpApi.url, description: 'Ditto HTTP API base (things, policies, messages)' });
+      new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketApi.url, description: 'Ditto Protocol WebSocket endpoint' });
+    }
+    if (this.identity) {
+      new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId, description: 'Cognito user pool: create device users here' });
+      new CfnOutput(this, 'UserPoolClientId', { value: this.identity.client.userPoolClientId, description: 'App client for initiate-auth (USER_PASSWORD_AUTH); ID tokens are accepted' });
+    }
   }
 
   /**

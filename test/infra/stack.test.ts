@@ -305,6 +305,106 @@ describe('When configuration is given', () => {
   });
 });
 
+describe('When clients come through the front door (CloudFront)', () => {
+  const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+  const ALL_VIEWER_EXCEPT_HOST = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+  let template: Template;
+  let config: Record<string, any>;
+  beforeAll(() => {
+    template = synth();
+    config = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0]!.Properties.DistributionConfig;
+  });
+  const behavior = (pattern: string) => config.CacheBehaviors.find((b: any) => b.PathPattern === pattern);
+  const originOf = (b: any) => config.Origins.find((o: any) => o.Id === b.TargetOriginId);
+
+  it('routes /api/2/* to the HTTP API and /ws/2* to the WebSocket API, forwarding all but Host, caching nothing, HTTPS only', () => {
+    for (const [pattern, api] of [['/api/2/*', 'HttpApi'], ['/ws/2*', 'WebSocketApi']] as const) {
+      const b = behavior(pattern);
+      expect(b).toMatchObject({ CachePolicyId: CACHING_DISABLED, OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST, ViewerProtocolPolicy: 'https-only', Compress: false });
+      const origin = originOf(b);
+      expect(JSON.stringify(origin.DomainName)).toMatch(new RegExp(`${api}[A-Za-z0-9]*".*execute-api`));
+      expect(origin.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] });
+    }
+    expect(behavior('/api/2/*').AllowedMethods).toEqual(expect.arrayContaining(['POST', 'PUT', 'DELETE', 'GET']));
+    expect(config.DefaultCacheBehavior).toMatchObject({ CachePolicyId: CACHING_DISABLED, ViewerProtocolPolicy: 'https-only' });
+  });
+
+  it('rewrites /ws/2 to the stage with a cloudfront-js-2.0 function on viewer requests', () => {
+    const association = behavior('/ws/2*').FunctionAssociations[0];
+    expect(association.EventType).toBe('viewer-request');
+    const fn = template.findResources('AWS::CloudFront::Function')[association.FunctionARN['Fn::GetAtt'][0]]!;
+    expect(fn.Properties.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
+    expect(fn.Properties.FunctionCode).toContain("request.uri = '/ws';");
+  });
+
+  it('serves /console* from a private S3 bucket through origin access control', () => {
+    const origin = originOf(behavior('/console*'));
+    expect(origin.OriginAccessControlId).toBeDefined();
+    expect(origin.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
+    template.hasResourceProperties('AWS::S3::Bucket', { PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true } });
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: Match.objectLike({ SigningBehavior: 'always', OriginAccessControlOriginType: 's3' }) });
+  });
+
+  it('outputs one base URL with /api/2 and /ws/2, and keeps the raw API Gateway URLs', () => {
+    template.hasOutput('BaseUrl', { Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('Distribution'), 'DomainName'] }]] } });
+    template.hasOutput('HttpUrl', { Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('Distribution'), 'DomainName'] }, '/api/2']] } });
+    template.hasOutput('WebSocketUrl', { Value: { 'Fn::Join': ['', ['wss://', { 'Fn::GetAtt': [Match.stringLikeRegexp('Distribution'), 'DomainName'] }, '/ws/2']] } });
+    template.hasOutput('ApiGatewayHttpUrl', {});
+    template.hasOutput('ApiGatewayWebSocketUrl', {});
+  });
+
+  it('has no WAF, custom domain or Cognito unless asked, and no distribution when turned off', () => {
+    template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    expect(config.Aliases).toBeUndefined();
+    template.resourceCountIs('AWS::Route53::RecordSet', 0);
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    const off = synth({ frontDoor: false });
+    off.resourceCountIs('AWS::CloudFront::Distribution', 0);
+    off.hasOutput('WebSocketUrl', { Value: { 'Fn::Join': ['', Match.arrayWith(['wss://'])] } });
+  });
+
+  it('serves a custom domain with its us-east-1 certificate, TLS 1.2 (2021), and alias records in the hosted zone', () => {
+    const certificateArn = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
+    const custom = synth({ frontDoor: { domainName: 'things.example.com', certificateArn, hostedZone: { id: 'Z123', name: 'example.com' } } });
+    custom.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({ Aliases: ['things.example.com'], ViewerCertificate: { AcmCertificateArn: certificateArn, MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' } }),
+    });
+    custom.resourceCountIs('AWS::Route53::RecordSet', 2);
+    custom.hasOutput('WebSocketUrl', { Value: 'wss://things.example.com/ws/2' });
+    expect(() => synth({ frontDoor: { domainName: 'things.example.com' } })).toThrow(/domainName and certificateArn go together/);
+  });
+
+  it('adds a WAF web ACL with a rate rule per client IP when asked, only in us-east-1', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new MessagingStack(app, 'Waf', { issuers: [ISSUER], env: { account: '123456789012', region: 'us-east-1' }, frontDoor: { wafRateLimit: 2000 } });
+    const waf = Template.fromStack(stack);
+    waf.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'CLOUDFRONT',
+      Rules: [Match.objectLike({ Action: { Block: {} }, Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } } })],
+    });
+    waf.hasResourceProperties('AWS::CloudFront::Distribution', { DistributionConfig: Match.objectLike({ WebACLId: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } }) });
+    expect(() => synth({ frontDoor: { wafRateLimit: 2000 } })).toThrow(/must be created in us-east-1/);
+  });
+
+  it('configures a Cognito user pool as an issuer with identity=cognito (ID tokens: audience = app client id)', () => {
+    const withCognito = synth({ identity: 'cognito' });
+    withCognito.hasResourceProperties('AWS::Cognito::UserPool', { AdminCreateUserConfig: { AllowAdminCreateUserOnly: true } });
+    withCognito.hasResourceProperties('AWS::Cognito::UserPoolClient', { ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_PASSWORD_AUTH']), GenerateSecret: false });
+    const http = Object.entries(withCognito.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('HttpApiHandler'))![1];
+    // The JSON with the deploy-time ids as <LogicalId> placeholders.
+    const parts = http.Properties.Environment.Variables.AUTH_ISSUERS['Fn::Join'][1] as (string | { Ref: string })[];
+    const issuers = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : `<${p.Ref}>`)).join('')) as Record<string, string>[];
+    expect(issuers[1]).toEqual({
+      issuer: expect.stringMatching(/^https:\/\/cognito-idp\.eu-central-1\.amazonaws\.com\/<IdentityUsers[A-F0-9]+>$/),
+      jwksUrl: expect.stringMatching(/<IdentityUsers[A-F0-9]+>\/\.well-known\/jwks\.json$/),
+      prefix: 'cognito',
+      claim: 'cognito:username',
+      audience: expect.stringMatching(/^<IdentityUsersDevices[A-F0-9]+>$/), // the app client id: ID tokens carry it in aud
+    });
+    withCognito.hasOutput('UserPoolClientId', {});
+  });
+});
+
 describe('When it comes to operating it', () => {
   let template: Template;
   beforeAll(() => {
@@ -370,7 +470,7 @@ describe('When checked with cdk-nag AwsSolutionsChecks', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, outdir: mkdtempSync(join(tmpdir(), 'nag-')) });
-    new MessagingStack(app, 'NagStack', { issuers: [ISSUER], alarmEmail: 'oncall@example.com', tracing: true, ...(env ? { env } : {}) });
+    new MessagingStack(app, 'NagStack', { issuers: [ISSUER], alarmEmail: 'oncall@example.com', tracing: true, identity: 'cognito', ...(env ? { env } : {}) });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
   });
