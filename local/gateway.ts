@@ -25,7 +25,9 @@ import { ensureLocalCredentials } from './dynamodb';
 import { FrameSizeWatch, fragments, MAX_FRAME_BYTES } from './frames';
 import { Limiter } from './limiter';
 import { inInvocation } from './invoke-store';
-import { setLocalInvoker } from '../lambdas/gateway/local-invoker';
+import { registerLocalConsumers } from '../lambdas/runtime/local-consumers';
+import { handler as fanOutHandler } from '../lambdas/handlers/fanout';
+import { handler as timeoutHandler } from '../lambdas/handlers/ws-timeout';
 
 export interface GatewayOptions {
   /** 0 picks a free port. @default 8080 */
@@ -262,7 +264,8 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       }
     });
   }
-  setLocalInvoker((route, handler, event) => invoke(route, handler, event));
+  // Queues are in-process here: each message is an invocation of its consumer, as on AWS.
+  registerLocalConsumers({ fanout: fanOutHandler, 'ws-timeout': timeoutHandler }, (route, consumer, event) => invoke(route, consumer, event));
 
   // The scheduled expiry sweep (EventBridge on AWS), one run at a time.
   let sweeping: Promise<unknown> | undefined;

@@ -104,11 +104,3 @@ export async function authenticate(credentials: Credentials, issuers: readonly I
   if (credentials.accessToken) return verifyJwt(credentials.accessToken, issuers);
   throw new AuthenticationFailedError('No credentials were provided: send an Authorization header (or access_token query parameter on the WebSocket).');
 }
-
-/** Reads a header case-insensitively from an API Gateway headers map. */
-export function headerOf(headers: Readonly<Record<string, string | undefined>> | null | undefined, name: string): string | undefined {
-  if (!headers) return undefined;
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower) return v;
-  return undefined;
-}

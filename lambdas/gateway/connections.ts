@@ -6,7 +6,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { getConfig } from '../config';
-import { deadline } from './deadline';
+import { deadline } from '../runtime/deadline';
 
 let client: ApiGatewayManagementApiClient | undefined;
 

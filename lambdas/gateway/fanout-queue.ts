@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import { getConfig } from '../config';
-import { handler as fanOutHandler } from '../handlers/fanout';
 import type { FanOutJob } from './fanout';
+import { logger } from '../observability/logger';
 import { record } from '../observability/metrics';
-import { invokeLocally } from './local-invoker';
+import { consumeLocally } from '../runtime/local-consumers';
 import { sqs } from './sqs';
 
 /** SQS takes at most 10 entries and 256 KiB per SendMessageBatch. */
@@ -22,7 +22,7 @@ export async function enqueueFanOut(jobs: readonly FanOutJob[]): Promise<void> {
   const bodies = jobs.map((job) => JSON.stringify(job));
   if (!fanoutQueueUrl) {
     const event = { Records: bodies.map((body) => ({ messageId: `local-${randomUUID()}`, body })) } as unknown as SQSEvent;
-    void invokeLocally('fanout', fanOutHandler, event);
+    void consumeLocally('fanout', event).catch((e: unknown) => logger.error('local fan-out batch failed', { error: e as Error }));
     record('FanOutBatchesQueued', jobs.length);
     return;
   }

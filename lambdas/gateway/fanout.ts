@@ -1,7 +1,7 @@
 /** Delivery of one message to many connections: bounded parallel posts, 410 cleanup, nothing retried. */
 import { getConfig } from '../config';
 import { type Subscription, tokenExpired } from '../core/messages';
-import { SessionsRepository } from '../store/sessions';
+import { sessions } from '../store/repositories';
 import { AuthenticationFailedError } from '../core/errors';
 import { errorEnvelope, formatEnvelope } from '../core/protocol';
 import { logger } from '../observability/logger';
@@ -14,7 +14,6 @@ export interface FanOutJob {
   readonly recipients: readonly Subscription[];
 }
 
-const sessions = new SessionsRepository();
 
 /** Posts to every recipient with a bounded pool; a gone connection is removed, the others still get it. */
 export interface FanOutResult {
@@ -40,7 +39,7 @@ export async function fanOut(all: readonly Subscription[], data: string, started
         return;
       }
       gone++;
-      await sessions.removeConnection(r.connectionId, r.subjects);
+      await sessions().removeConnection(r.connectionId, r.subjects);
     } catch (e) {
       // One failing recipient must not stop the others; it is logged and counted as not delivered.
       failed++;
@@ -68,7 +67,7 @@ export async function closeExpired(connections: readonly Pick<Subscription, 'con
   await inPool(connections, getConfig().fanoutConcurrency, async (c) => {
     try {
       if ((await postToConnection(c.connectionId, expiredNotice())) === 'sent') await closeConnection(c.connectionId);
-      await sessions.removeConnection(c.connectionId, c.subjects);
+      await sessions().removeConnection(c.connectionId, c.subjects);
       closed++;
       record('ExpiredConnectionsClosed');
     } catch (e) {

@@ -5,9 +5,8 @@
  */
 import type { SQSEvent } from 'aws-lambda';
 import { getConfig } from '../config';
-import { handler as timeoutHandler } from '../handlers/ws-timeout';
 import { logger } from '../observability/logger';
-import { invokeLocally } from './local-invoker';
+import { consumeLocally } from '../runtime/local-consumers';
 import { sqs } from './sqs';
 
 export interface TimeoutJob {
@@ -44,7 +43,7 @@ export async function scheduleTimeout(job: TimeoutJob): Promise<void> {
   const timer = setTimeout(() => {
     localTimers.delete(timer);
     const event = { Records: [{ messageId: `local-${job.key}`, body: JSON.stringify(job) }] } as unknown as SQSEvent;
-    invokeLocally('ws-timeout', timeoutHandler, event).catch((e: unknown) => logger.error('local timeout check failed', { error: e as Error }));
+    consumeLocally('ws-timeout', event).catch((e: unknown) => logger.error('local timeout check failed', { error: e as Error }));
   }, job.timeoutMs);
   timer.unref();
   localTimers.add(timer);

@@ -1,14 +1,14 @@
 /** The HTTP API (payload format 2.0): twin management and sending live messages (SPEC 3-4). */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { authenticate, headerOf } from '../auth/authenticate';
+import { authenticate } from '../auth/authenticate';
 import { getConfig } from '../config';
 import { appendRequestKeys } from '../observability/logger';
 import { instrumented } from '../observability/invocation';
 import { PayloadTooLargeError, RequestTimeoutError } from '../core/errors';
 import { parsePolicyId, parseThingId } from '../core/ids';
 import { buildLiveMessage, DEFAULT_CLAIM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from '../core/messages';
-import { bodyToValue, Header, type HeaderValue, normalizeHeaders, parseJson, parseResponseRequired, parseTimeoutMs, valueToBody } from '../core/protocol';
+import { bodyToValue, Header, headerOf, type HeaderValue, normalizeHeaders, parseJson, parseResponseRequired, parseTimeoutMs, valueToBody } from '../core/protocol';
 import { awaitResponse } from '../routing/respond';
 import { sendLiveMessage } from '../routing/send';
 import { deletePolicy, deleteThing, getPolicy, getThing, putPolicy, putThing } from '../routing/twins';

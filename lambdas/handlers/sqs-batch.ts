@@ -1,6 +1,6 @@
 /** One SQS-consumer shape for every queue: parse each record, run it, report the failed ones for redelivery. */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { RemainingTime } from '../gateway/deadline';
+import type { RemainingTime } from '../runtime/deadline';
 import { logger } from '../observability/logger';
 import { instrumented } from '../observability/invocation';
 

@@ -3,8 +3,9 @@
  * `access_token` query parameter. Throwing 'Unauthorized' makes API Gateway answer 401.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { authenticate, headerOf } from '../auth/authenticate';
+import { authenticate } from '../auth/authenticate';
 import { getConfig } from '../config';
+import { headerOf } from '../core/protocol';
 import { logger } from '../observability/logger';
 import { instrumented } from '../observability/invocation';
 import { record } from '../observability/metrics';

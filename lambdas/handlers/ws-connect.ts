@@ -1,23 +1,17 @@
 /** $connect: store the authenticated connection (with a TTL past API Gateway's 2 h limit). */
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { sessions } from '../routing/send';
+import { sessions } from '../store/repositories';
 import { appendRequestKeys } from '../observability/logger';
 import { instrumented } from '../observability/invocation';
 import { httpError } from './to-ditto-error';
-import { principalOf, type WsRequestContext } from './ws-context';
-
-export interface WsEvent {
-  readonly requestContext: WsRequestContext & { readonly connectionId: string; readonly routeKey?: string };
-  readonly body?: string | null;
-  readonly isBase64Encoded?: boolean;
-}
+import { principalOf, type WsEvent } from './ws-context';
 
 export const handler = instrumented('ws-connect', 'websocket', async (event: WsEvent): Promise<APIGatewayProxyResultV2> => {
   const { connectionId } = event.requestContext;
   appendRequestKeys({ connectionId, route: '$connect' });
   try {
     const principal = principalOf(event.requestContext);
-    await sessions.putConnection({
+    await sessions().putConnection({
       connectionId,
       subjects: principal.subjects,
       connectedAt: Date.now(),

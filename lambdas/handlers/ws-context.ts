@@ -17,6 +17,13 @@ export interface WsRequestContext {
   readonly authorizer?: Record<string, unknown> | null;
 }
 
+/** A WebSocket route event ($connect, $default, $disconnect) as the handlers read it. */
+export interface WsEvent {
+  readonly requestContext: WsRequestContext & { readonly connectionId: string; readonly routeKey?: string };
+  readonly body?: string | null;
+  readonly isBase64Encoded?: boolean;
+}
+
 export function principalOf(requestContext: WsRequestContext): Principal {
   const raw = requestContext.authorizer?.subjects;
   if (typeof raw !== 'string') throw new AuthenticationFailedError('The connection carries no authenticated subjects.');

@@ -23,14 +23,14 @@ import {
   STOP_SEND_MESSAGES,
 } from '../core/protocol';
 import { closeConnection, postToConnection } from '../gateway/connections';
-import type { RemainingTime } from '../gateway/deadline';
+import type { RemainingTime } from '../runtime/deadline';
 import { appendRequestKeys } from '../observability/logger';
 import { instrumented } from '../observability/invocation';
 import { scheduleTimeout } from '../gateway/timeouts';
 import { routeResponse } from '../routing/respond';
-import { type Sender, sendLiveMessage, sessions } from '../routing/send';
-import type { WsEvent } from './ws-connect';
-import { principalOf } from './ws-context';
+import { type Sender, sendLiveMessage } from '../routing/send';
+import { sessions } from '../store/repositories';
+import { principalOf, type WsEvent } from './ws-context';
 import { envelopeError } from './to-ditto-error';
 
 const reply = (body?: string): APIGatewayProxyResultV2 => (body === undefined ? { statusCode: 200 } : { statusCode: 200, body });
@@ -101,7 +101,7 @@ async function control(frame: ControlFrame, sender: Sender): Promise<string | un
         if (!isNamespace(ns)) throw new NamespacesInvalidError(`'${ns.slice(0, 100)}' is not a valid namespace.`);
       }
       if (frame.filter !== undefined) parseRql(frame.filter);
-      await sessions.subscribe({
+      await sessions().subscribe({
         connectionId,
         subjects: sender.subjects,
         ...(frame.namespaces ? { namespaces: frame.namespaces } : {}),
@@ -110,7 +110,7 @@ async function control(frame: ControlFrame, sender: Sender): Promise<string | un
       return ack(START_SEND_MESSAGES);
     }
     case 'stop-messages':
-      await sessions.unsubscribe(connectionId, sender.subjects);
+      await sessions().unsubscribe(connectionId, sender.subjects);
       return ack(STOP_SEND_MESSAGES);
     case 'jwt-token': {
       const { issuers } = getConfig();
@@ -118,7 +118,7 @@ async function control(frame: ControlFrame, sender: Sender): Promise<string | un
       if (refreshed.subjects.join('\n') !== sender.subjects.join('\n')) {
         throw new AuthenticationFailedError('A refreshed token must name the same subject as the connection.');
       }
-      if (refreshed.expiresAt !== undefined) await sessions.setTokenExpiry(connectionId, refreshed.expiresAt);
+      if (refreshed.expiresAt !== undefined) await sessions().setTokenExpiry(connectionId, refreshed.expiresAt);
       return undefined;
     }
   }
@@ -126,7 +126,7 @@ async function control(frame: ControlFrame, sender: Sender): Promise<string | un
 
 /** The token the connection was opened with has expired: unless refreshed (JWT-TOKEN), close it. */
 async function enforceTokenExpiry(connectionId: string): Promise<void> {
-  const connection = await sessions.getConnection(connectionId);
+  const connection = await sessions().getConnection(connectionId);
   const expiresAt = connection?.tokenExpiresAt;
   if (expiresAt !== undefined && expiresAt * 1000 >= Date.now()) return;
   const error = new AuthenticationFailedError('The token of this connection has expired; reconnect with a fresh token.');

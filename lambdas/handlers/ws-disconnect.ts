@@ -4,17 +4,16 @@
  * it does on $disconnect, and delivers $disconnect only on a best-effort basis; TTL covers the rest).
  */
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { sessions } from '../routing/send';
+import { sessions } from '../store/repositories';
 import { appendRequestKeys, logger } from '../observability/logger';
 import { instrumented } from '../observability/invocation';
-import type { WsEvent } from './ws-connect';
-import { principalOf } from './ws-context';
+import { principalOf, type WsEvent } from './ws-context';
 
 async function subjectsOf(event: WsEvent): Promise<readonly string[] | undefined> {
   try {
     return principalOf(event.requestContext).subjects;
   } catch {
-    return (await sessions.getConnection(event.requestContext.connectionId))?.subjects;
+    return (await sessions().getConnection(event.requestContext.connectionId))?.subjects;
   }
 }
 
@@ -22,7 +21,7 @@ export const handler = instrumented('ws-disconnect', 'websocket', async (event: 
   const { connectionId } = event.requestContext;
   appendRequestKeys({ connectionId, route: '$disconnect' });
   try {
-    await sessions.removeConnection(connectionId, (await subjectsOf(event)) ?? []);
+    await sessions().removeConnection(connectionId, (await subjectsOf(event)) ?? []);
   } catch (e) {
     // Nothing to answer on a closed socket; the TTL removes what could not be deleted now.
     logger.warn('disconnect cleanup failed; the TTL removes the rest', { error: e as Error });

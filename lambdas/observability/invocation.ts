@@ -3,7 +3,7 @@
  * and metric dimensions, a cold-start metric once per container, the invocation's deadline for
  * retries, and at the end the metrics flushed and the request's log keys cleared.
  */
-import { type RemainingTime, withDeadline } from '../gateway/deadline';
+import { type RemainingTime, withDeadline } from '../runtime/deadline';
 import { logger } from './logger';
 import { metrics } from './metrics';
 

@@ -4,7 +4,8 @@
  */
 import { getConfig } from '../config';
 import { compilePolicy, type Enforcer } from '../core/policy';
-import { type PoliciesRepository, policiesRepository, type ThingRecord, type ThingsRepository, thingsRepository } from '../store/entities';
+import type { PoliciesRepository, ThingRecord, ThingsRepository } from '../store/entities';
+import { policies, things } from '../store/repositories';
 
 export interface ThingAccess {
   readonly thing: ThingRecord;
@@ -24,8 +25,8 @@ export class AccessCache {
   private readonly policies = new Map<string, Entry<Enforcer | undefined>>();
 
   constructor(
-    private readonly thingsRepo: ThingsRepository = thingsRepository(),
-    private readonly policiesRepo: PoliciesRepository = policiesRepository(),
+    private readonly thingsRepo: ThingsRepository = things(),
+    private readonly policiesRepo: PoliciesRepository = policies(),
   ) {}
 
   async load(thingId: string): Promise<ThingAccess | undefined> {

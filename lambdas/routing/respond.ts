@@ -8,9 +8,10 @@ import { isReader } from '../core/policy';
 import { correlationIdOf, errorEnvelope, type Envelope, forwardedHeaders, formatEnvelope, Header, messageResource, parseMessageTopic } from '../core/protocol';
 import { postToConnection } from '../gateway/connections';
 import { type Correlation, correlationKey } from '../store/correlations';
+import { correlations } from '../store/repositories';
 import { record } from '../observability/metrics';
 import { accessCache } from './access';
-import { correlations, type Sender } from './send';
+import type { Sender } from './send';
 
 export type ResponseOutcome = 'routed' | 'dropped';
 
@@ -44,7 +45,7 @@ async function answer(envelope: Envelope, status: number, responder: Sender, cor
   const access = await accessCache().load(thingId);
   if (!access?.enforcer || !isReader(access.enforcer.readers(messageResource(envelope.path), 'READ'), responder.subjects)) return 'dropped';
   const headers = forwardedHeaders(envelope.headers, responder.subjects[0], getConfig().withheldHeaders);
-  const answered = await correlations.answer(
+  const answered = await correlations().answer(
     key,
     { status, headers, ...(envelope.value !== undefined ? { value: envelope.value } : {}) },
     { topic: envelope.topic, path: envelope.path, ...(responder.connectionId !== undefined ? { responderConnectionId: responder.connectionId } : {}) },
@@ -69,9 +70,9 @@ async function answer(envelope: Envelope, status: number, responder: Sender, cor
  * settles those; only a pending-looking one pays for the conditional write that decides.
  */
 export async function expireCorrelation(key: string, owner: string): Promise<'expired' | 'already-finished'> {
-  const hint = await correlations.get(key, false);
+  const hint = await correlations().get(key, false);
   if (!hint || hint.state !== 'pending' || hint.owner !== owner) return 'already-finished';
-  const expired = await correlations.expire(key, owner);
+  const expired = await correlations().expire(key, owner);
   if (!expired) return 'already-finished';
   if (expired.issuer.kind === 'ws') {
     const error = new RequestTimeoutError(expired.timeoutMs, expired.correlationId);
@@ -95,16 +96,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function awaitResponse(correlation: Correlation, deadline = correlation.expiresAt): Promise<Correlation | undefined> {
   const own = (c: Correlation | undefined) => (c?.owner === correlation.owner ? c : undefined);
-  const take = async (c: Correlation) => (await correlations.consume(c.key, c.owner), c);
+  const take = async (c: Correlation) => (await correlations().consume(c.key, c.owner), c);
   for (let i = 0; ; i++) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     await sleep(Math.min(POLL_DELAYS_MS[i] ?? MAX_POLL_DELAY_MS, remaining));
-    const current = own(await correlations.get(correlation.key));
+    const current = own(await correlations().get(correlation.key));
     if (!current || current.state === 'timedOut') return undefined;
     if (current.state === 'answered') return take(current);
   }
-  if (await correlations.expire(correlation.key, correlation.owner)) return undefined;
-  const current = own(await correlations.get(correlation.key));
+  if (await correlations().expire(correlation.key, correlation.owner)) return undefined;
+  const current = own(await correlations().get(correlation.key));
   return current?.state === 'answered' ? take(current) : undefined;
 }

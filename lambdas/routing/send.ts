@@ -9,8 +9,8 @@ import { type Enforcer, readableView } from '../core/policy';
 import { formatEnvelope, type Headers } from '../core/protocol';
 import { closeExpired, fanOut } from '../gateway/fanout';
 import { enqueueFanOut, planFanOut } from '../gateway/fanout-queue';
-import { type Correlation, CorrelationsRepository, CorrelationTaken, type Issuer } from '../store/correlations';
-import { SessionsRepository } from '../store/sessions';
+import { type Correlation, CorrelationTaken, type Issuer } from '../store/correlations';
+import { correlations, sessions } from '../store/repositories';
 import { logger, payloadForDebug } from '../observability/logger';
 import { record } from '../observability/metrics';
 import { accessCache, type ThingAccess } from './access';
@@ -38,9 +38,6 @@ export interface SendResult {
   readonly queued: number;
   readonly correlation?: Correlation;
 }
-
-export const sessions = new SessionsRepository();
-export const correlations = new CorrelationsRepository();
 
 /** May the sender see this thing at all (thing READ or any message permission)? Else it is "not found". */
 function canSee(enforcer: Enforcer, subjects: readonly string[]): boolean {
@@ -73,7 +70,7 @@ export async function sendLiveMessage(message: LiveMessage, sender: Sender, opti
 
   // The correlation must exist before anyone can answer: write it alongside the index query.
   const [candidates, correlation] = await Promise.all([
-    sessions.subscriptionsFor(readers.granted),
+    sessions().subscriptionsFor(readers.granted),
     options.wait && message.correlationId !== undefined ? recordCorrelation(message, options.wait) : Promise.resolve(undefined),
   ]);
 
@@ -114,7 +111,7 @@ export async function sendLiveMessage(message: LiveMessage, sender: Sender, opti
 
 async function recordCorrelation(message: LiveMessage, wait: NonNullable<SendOptions['wait']>): Promise<Correlation> {
   try {
-    return await correlations.create({
+    return await correlations().create({
       thingId: message.thingId,
       correlationId: message.correlationId!,
       topic: message.topic,

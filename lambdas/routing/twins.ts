@@ -15,11 +15,10 @@ import {
 import { getConfig } from '../config';
 import { parsePolicyId } from '../core/ids';
 import { compilePolicy, type CreatableType, defaultPolicy, type Enforcer, mayCreate, parsePolicy, type Policy } from '../core/policy';
-import { type PolicyRecord, policiesRepository, RevisionConflict, type ThingRecord, thingsRepository } from '../store/entities';
+import { type PolicyRecord, RevisionConflict, type ThingRecord } from '../store/entities';
+import { policies, things } from '../store/repositories';
 import { accessCache } from './access';
 
-const things = thingsRepository();
-const policies = policiesRepository();
 
 export interface Outcome<T> {
   readonly created: boolean;
@@ -51,7 +50,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 async function enforcerOf(policyId: string): Promise<Enforcer | undefined> {
-  const policy = await policies.get(policyId, true);
+  const policy = await policies().get(policyId, true);
   return policy ? compilePolicy(policy) : undefined;
 }
 
@@ -105,7 +104,7 @@ async function createThingPolicy(thingId: string, input: ThingInput, subjects: r
   if (compilePolicy(policy).subjectsWith('policy:/', 'WRITE').length === 0) throw new PolicyModificationInvalidError(policyId);
   checkCreation('policy', policyId, subjects);
   try {
-    await policies.put(policyId, policy, undefined);
+    await policies().put(policyId, policy, undefined);
   } catch (e) {
     if (e instanceof RevisionConflict) throw new ThingNotCreatableError(thingId, policyId);
     throw e;
@@ -115,7 +114,7 @@ async function createThingPolicy(thingId: string, input: ThingInput, subjects: r
 }
 
 async function readableThing(thingId: string, subjects: readonly string[]): Promise<{ thing: ThingRecord; enforcer: Enforcer }> {
-  const thing = await things.get(thingId, true);
+  const thing = await things().get(thingId, true);
   const enforcer = thing ? await enforcerOf(thing.policyId) : undefined;
   if (!thing || !enforcer || !enforcer.may(subjects, 'thing:/', 'READ')) throw new ThingNotFoundError(thingId);
   return { thing, enforcer };
@@ -127,7 +126,7 @@ export async function getThing(thingId: string, subjects: readonly string[]): Pr
 
 export async function putThing(thingId: string, body: unknown, subjects: readonly string[]): Promise<Outcome<ThingJson>> {
   const input = parseThingBody(thingId, body);
-  const existing = await things.get(thingId, true);
+  const existing = await things().get(thingId, true);
   try {
     if (existing) {
       const enforcer = await enforcerOf(existing.policyId);
@@ -143,22 +142,22 @@ export async function putThing(thingId: string, body: unknown, subjects: readonl
         if (!next.may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
       }
       const { inlinePolicy: _inline, ...fields } = input;
-      const saved = await things.put(thingId, { ...fields, thingId, policyId }, existing.revision);
+      const saved = await things().put(thingId, { ...fields, thingId, policyId }, existing.revision);
       accessCache().invalidateThing(thingId);
       return { created: false, value: thingJson(saved) };
     }
     checkCreation('thing', thingId, subjects);
-    const named = input.policyId !== undefined && input.inlinePolicy === undefined ? await policies.get(input.policyId, true) : undefined;
+    const named = input.policyId !== undefined && input.inlinePolicy === undefined ? await policies().get(input.policyId, true) : undefined;
     if (named && !compilePolicy(named).may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
     // An existing policy named explicitly is used; otherwise the thing's own policy is created first.
     const policyId = named ? named.policyId : await createThingPolicy(thingId, input, subjects);
     const { inlinePolicy: _inline, ...fields } = input;
     let saved: ThingRecord;
     try {
-      saved = await things.put(thingId, { ...fields, thingId, policyId }, undefined);
+      saved = await things().put(thingId, { ...fields, thingId, policyId }, undefined);
     } catch (e) {
       // Someone created the thing meanwhile: the policy made for it goes again (as Ditto does).
-      if (!named && e instanceof RevisionConflict) await policies.delete(policyId, 1).catch(() => undefined);
+      if (!named && e instanceof RevisionConflict) await policies().delete(policyId, 1).catch(() => undefined);
       throw e;
     }
     accessCache().invalidateThing(thingId);
@@ -173,7 +172,7 @@ export async function deleteThing(thingId: string, subjects: readonly string[]):
   const { thing, enforcer } = await readableThing(thingId, subjects);
   if (!enforcer.may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
   try {
-    await things.delete(thingId, thing.revision);
+    await things().delete(thingId, thing.revision);
   } catch (e) {
     if (e instanceof RevisionConflict) throw new ThingConflictError(thingId);
     throw e;
@@ -182,7 +181,7 @@ export async function deleteThing(thingId: string, subjects: readonly string[]):
 }
 
 async function readablePolicy(policyId: string, subjects: readonly string[]): Promise<{ policy: PolicyRecord; enforcer: Enforcer }> {
-  const policy = await policies.get(policyId, true);
+  const policy = await policies().get(policyId, true);
   const enforcer = policy ? compilePolicy(policy) : undefined;
   if (!policy || !enforcer || !enforcer.may(subjects, 'policy:/', 'READ')) throw new PolicyNotFoundError(policyId);
   return { policy, enforcer };
@@ -196,18 +195,18 @@ export async function putPolicy(policyId: string, body: unknown, subjects: reado
   const policy = parsePolicy(body, policyId);
   // Lock-out prevention: someone must still be able to change the policy afterwards.
   if (compilePolicy(policy).subjectsWith('policy:/', 'WRITE').length === 0) throw new PolicyModificationInvalidError(policyId);
-  const existing = await policies.get(policyId, true);
+  const existing = await policies().get(policyId, true);
   try {
     if (existing) {
       const enforcer = compilePolicy(existing);
       if (!enforcer.may(subjects, 'policy:/', 'READ')) throw new PolicyNotFoundError(policyId);
       if (!enforcer.may(subjects, 'policy:/', 'WRITE')) throw new PolicyNotModifiableError(policyId);
-      const saved = await policies.put(policyId, policy, existing.revision);
+      const saved = await policies().put(policyId, policy, existing.revision);
       accessCache().invalidatePolicy(policyId);
       return { created: false, value: policyJson(saved) };
     }
     checkCreation('policy', policyId, subjects);
-    const saved = await policies.put(policyId, policy, undefined);
+    const saved = await policies().put(policyId, policy, undefined);
     accessCache().invalidatePolicy(policyId);
     return { created: true, value: policyJson(saved) };
   } catch (e) {
@@ -220,7 +219,7 @@ export async function deletePolicy(policyId: string, subjects: readonly string[]
   const { policy, enforcer } = await readablePolicy(policyId, subjects);
   if (!enforcer.may(subjects, 'policy:/', 'WRITE')) throw new PolicyNotModifiableError(policyId);
   try {
-    await policies.delete(policyId, policy.revision);
+    await policies().delete(policyId, policy.revision);
   } catch (e) {
     if (e instanceof RevisionConflict) throw new PolicyConflictError(policyId);
     throw e;

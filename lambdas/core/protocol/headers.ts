@@ -72,6 +72,14 @@ export function forwardedHeaders(headers: Headers, originator: string | undefine
   return out;
 }
 
+/** Reads a header case-insensitively from an API Gateway headers map. */
+export function headerOf(headers: Readonly<Record<string, string | undefined>> | null | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
+
 export function headerString(headers: Headers, name: string): string | undefined {
   const value = headers[name];
   if (value === undefined || value === null) return undefined;
