@@ -72,13 +72,22 @@ function save(file: string, text: string): void {
 
 async function main(): Promise<void> {
   const t0 = Date.now();
-  console.log(`Benchmark (${quick ? 'quick' : 'full'}${only ? `, only ${only.join(', ')}` : ''}) on ${cpus().length} cores, ${results.machine && (results.machine as { cpuModel?: string }).cpuModel}`);
+  console.log(
+    `Benchmark (${quick ? 'quick' : 'full'}${only ? `, only ${only.join(', ')}` : ''}) on ${cpus().length} cores, ${results.machine && (results.machine as { cpuModel?: string }).cpuModel}`,
+  );
   const dynamo = await startDynamoDbLocal();
   const names = Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [k, `bench-${k}`])) as Record<TableKey, string>;
   for (const k of Object.keys(TABLES) as TableKey[]) process.env[TABLES[k].envName] = names[k];
   await createTables(dynamo.endpoint, names);
   process.env.FANOUT_CONCURRENCY ??= '128';
-  const gateway = await startGateway({ port: 0, dynamodbEndpoint: dynamo.endpoint, onInvoke: (route, ms) => (invocations[route] ??= []).push(ms) });
+  const gateway = await startGateway({
+    port: 0,
+    dynamodbEndpoint: dynamo.endpoint,
+    onInvoke: (route, ms) => {
+      invocations[route] ??= [];
+      invocations[route].push(ms);
+    },
+  });
   meter.install();
   try {
     await warmUp(gateway.httpUrl, gateway.wsUrl);
@@ -145,22 +154,30 @@ async function latency(httpUrl: string, wsUrl: string): Promise<void> {
         }),
       );
       const seconds = (nowMs() - start) / 1000;
-      issuers.forEach((c) => c.close());
+      for (const c of issuers) c.close();
       const s = summarize(samples);
-      rows.push({ transport: transport === 'ws' ? 'WS->WS' : 'HTTP->WS', issuers: concurrency, n: s.count, p50_ms: round(s.p50), p95_ms: round(s.p95), p99_ms: round(s.p99), per_s: round(s.count / seconds, 0) });
+      rows.push({
+        transport: transport === 'ws' ? 'WS->WS' : 'HTTP->WS',
+        issuers: concurrency,
+        n: s.count,
+        p50_ms: round(s.p50),
+        p95_ms: round(s.p95),
+        p99_ms: round(s.p99),
+        per_s: round(s.count / seconds, 0),
+      });
     }
   }
   owner.close();
   report('latency', rows, 'latency.svg', {
-      title: 'Round trip application -> device -> response (local)',
-      categories: rows.map((r) => `${r.transport} x${r.issuers}`),
-      series: [
-        { name: 'p50 ms', values: rows.map((r) => r.p50_ms as number) },
-        { name: 'p95 ms', values: rows.map((r) => r.p95_ms as number) },
-        { name: 'p99 ms', values: rows.map((r) => r.p99_ms as number) },
-      ],
-      unit: 'ms',
-    });
+    title: 'Round trip application -> device -> response (local)',
+    categories: rows.map((r) => `${r.transport} x${r.issuers}`),
+    series: [
+      { name: 'p50 ms', values: rows.map((r) => r.p50_ms as number) },
+      { name: 'p95 ms', values: rows.map((r) => r.p95_ms as number) },
+      { name: 'p99 ms', values: rows.map((r) => r.p99_ms as number) },
+    ],
+    unit: 'ms',
+  });
 }
 
 // 4. DynamoDB work per message and sequential round trips before the first delivery.
@@ -214,7 +231,11 @@ async function dynamoWork(httpUrl: string, wsUrl: string): Promise<void> {
   issuer.close();
   for (const [route, ms] of Object.entries(invocations)) handlerMs[route] = round(summarize(ms).p50);
   console.log(table(rows));
-  console.log(`  handler time per invocation (p50): ${Object.entries(handlerMs).map(([r, ms]) => `${r} ${ms} ms`).join(', ')}`);
+  console.log(
+    `  handler time per invocation (p50): ${Object.entries(handlerMs)
+      .map(([r, ms]) => `${r} ${ms} ms`)
+      .join(', ')}`,
+  );
   results.dynamodb = rows;
   results.handlerMs = handlerMs;
   save(
@@ -235,7 +256,11 @@ async function dynamoWork(httpUrl: string, wsUrl: string): Promise<void> {
 async function send(transport: 'ws' | 'http', fixture: { thingId: string; ownerAuth: string }, issuer: BenchClient, httpUrl: string): Promise<void> {
   const [ns, name] = fixture.thingId.split(':');
   if (transport === 'ws') return issuer.request(`${ns}/${name}/things/live/messages/ping`, '/inbox/messages/ping', 1);
-  const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/inbox/messages/ping`, { method: 'POST', headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' }, body: '1' });
+  const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/inbox/messages/ping`, {
+    method: 'POST',
+    headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' },
+    body: '1',
+  });
   await res.arrayBuffer();
   if (res.status !== 200) throw new Error(`HTTP round trip failed: ${res.status}`);
 }
@@ -252,7 +277,12 @@ async function fanOut(httpUrl: string, wsUrl: string): Promise<void> {
     const groups = Math.min(k, 100); // K recipients over at most 100 reader subjects
     const run = randomUUID().slice(0, 6);
     const readerSubjects = Array.from({ length: groups }, (_, g) => `bench-r${run}-${g}`);
-    const fixture = await createThing(httpUrl, `bench.fanout:k${k}-${run}`, `bench-fan-${run}`, readerSubjects.map((s) => `local:${s}`));
+    const fixture = await createThing(
+      httpUrl,
+      `bench.fanout:k${k}-${run}`,
+      `bench-fan-${run}`,
+      readerSubjects.map((s) => `local:${s}`),
+    );
     const names = [...Array.from({ length: k }, (_, i) => readerSubjects[i % groups]!), ...Array.from({ length: m - k }, (_, i) => `bench-n${run}-${i}`)];
     const clients = await connectMany(wsUrl, names, 100, progress(`K=${k} connect M=${m}`));
     const recipients = clients.slice(0, k);
@@ -270,17 +300,26 @@ async function fanOut(httpUrl: string, wsUrl: string): Promise<void> {
             }),
           );
       });
-      const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/outbox/messages/alarm?timeout=0`, { method: 'POST', headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' }, body: JSON.stringify({ rep: r }) });
+      const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/outbox/messages/alarm?timeout=0`, {
+        method: 'POST',
+        headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' },
+        body: JSON.stringify({ rep: r }),
+      });
       if (res.status !== 202) throw new Error(`fan-out send failed: ${res.status}`);
       times.push(await allIn);
-      offs.forEach((off) => off());
+      for (const off of offs) off();
     }
-    clients.forEach((c) => c.close());
+    for (const c of clients) c.close();
     await sleep(Math.min(3000, m / 2)); // let $disconnect clean up before the next size
     const s = summarize(times);
     rows.push({ K: k, M: m, last_delivery_p50_ms: round(s.p50), max_ms: round(s.max), deliveries_per_s: round(k / (s.p50 / 1000), 0) });
   }
-  report('fanout', rows, 'fanout.svg', { title: 'Fan-out: time until the last of K recipients has the message', categories: rows.map((r) => `K=${r.K} M=${r.M}`), series: [{ name: 'p50 ms', values: rows.map((r) => r.last_delivery_p50_ms as number) }], unit: 'ms' });
+  report('fanout', rows, 'fanout.svg', {
+    title: 'Fan-out: time until the last of K recipients has the message',
+    categories: rows.map((r) => `K=${r.K} M=${r.M}`),
+    series: [{ name: 'p50 ms', values: rows.map((r) => r.last_delivery_p50_ms as number) }],
+    unit: 'ms',
+  });
 }
 
 /** Lets the earlier scenarios' $disconnect clean-ups finish: they would compete for DynamoDB Local. */
@@ -315,7 +354,15 @@ async function scaling(dynamoEndpoint: string, gateway: { connectionCount(): num
       const batch = items.slice(i, i + 25);
       await Promise.all([
         documentClient().send(new BatchWriteCommand({ RequestItems: { [tables.connections]: batch.map((Item) => ({ PutRequest: { Item } })) } })),
-        documentClient().send(new BatchWriteCommand({ RequestItems: { [tables.subscriptions]: batch.map((c) => ({ PutRequest: { Item: { subject: c.subjects[0], connectionId: c.connectionId, subjects: c.subjects, ttl } } })) } })),
+        documentClient().send(
+          new BatchWriteCommand({
+            RequestItems: {
+              [tables.subscriptions]: batch.map((c) => ({
+                PutRequest: { Item: { subject: c.subjects[0], connectionId: c.connectionId, subjects: c.subjects, ttl } },
+              })),
+            },
+          }),
+        ),
       ]);
       tick(Math.min(i + 25, items.length), items.length);
     }
@@ -369,17 +416,17 @@ async function scaling(dynamoEndpoint: string, gateway: { connectionCount(): num
     });
   }
   report('scaling', rows, 'scaling.svg', {
-      title: 'Routing one message to K=10 among M connections',
-      categories: rows.map((r) => `M=${r.M}`),
-      series: [
-        { name: 'index query (ms)', values: rows.map((r) => r.ours_ms as number) },
-        { name: 'scan baseline (ms)', values: rows.map((r) => r.baseline_ms as number) },
-        { name: 'index items read', values: rows.map((r) => r.ours_items_read as number) },
-        { name: 'scan items read', values: rows.map((r) => r.baseline_items_read as number) },
-      ],
-      unit: 'ms / items',
-      log: true,
-    });
+    title: 'Routing one message to K=10 among M connections',
+    categories: rows.map((r) => `M=${r.M}`),
+    series: [
+      { name: 'index query (ms)', values: rows.map((r) => r.ours_ms as number) },
+      { name: 'scan baseline (ms)', values: rows.map((r) => r.baseline_ms as number) },
+      { name: 'index items read', values: rows.map((r) => r.ours_items_read as number) },
+      { name: 'scan items read', values: rows.map((r) => r.baseline_items_read as number) },
+    ],
+    unit: 'ms / items',
+    log: true,
+  });
 }
 
 // 7. Policy amplification: the most routing work one policy may impose, and what it costs other users.
@@ -394,7 +441,12 @@ async function amplification(gateway: LocalGateway): Promise<void> {
   // connected; every other query finds nothing, the worst case for work per recipient.
   const subscriberName = `bench-amp${run}-sub`;
   const readers = [subscriberName, ...Array.from({ length: MAX_POLICY_SUBJECTS - 2 }, (_, i) => `bench-amp${run}-${i}`)];
-  const worst = await createThing(httpUrl, `bench.amp:worst-${run}`, `bench-amp${run}-owner`, readers.map((r) => `local:${r}`));
+  const worst = await createThing(
+    httpUrl,
+    `bench.amp:worst-${run}`,
+    `bench-amp${run}-owner`,
+    readers.map((r) => `local:${r}`),
+  );
   const other = await createThing(httpUrl, `bench.amp:other-${run}`, `bench-amp${run}-other`); // 1 subject
   const subscriber = await connect(wsUrl, subscriberName);
   await subscriber.subscribe();
@@ -469,7 +521,13 @@ async function isolatedSends(httpUrl: string, fixture: Fixture, n: number): Prom
 }
 
 /** n sequential sends while `streams` loops run `load` back to back. */
-async function sendsUnderLoad(httpUrl: string, fixture: Fixture, n: number, load: () => Promise<number>, streams: number): Promise<{ other: SendSamples; load: SendSamples }> {
+async function sendsUnderLoad(
+  httpUrl: string,
+  fixture: Fixture,
+  n: number,
+  load: () => Promise<number>,
+  streams: number,
+): Promise<{ other: SendSamples; load: SendSamples }> {
   meter.reset();
   const elu = performance.eventLoopUtilization();
   let stop = false;
@@ -511,7 +569,11 @@ function amplificationRow(who: string, load: string, s: SendSamples, alone: Send
 /** One fire-and-forget HTTP send (`?timeout=0`, 202 once routed); returns its latency in ms. */
 async function fireAndForget(httpUrl: string, fixture: Fixture): Promise<number> {
   const t = nowMs();
-  const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/outbox/messages/amp?timeout=0`, { method: 'POST', headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' }, body: '1' });
+  const res = await fetch(`${httpUrl}/api/2/things/${fixture.thingId}/outbox/messages/amp?timeout=0`, {
+    method: 'POST',
+    headers: { authorization: fixture.ownerAuth, 'content-type': 'application/json' },
+    body: '1',
+  });
   await res.arrayBuffer();
   if (res.status !== 202) throw new Error(`fire-and-forget send failed: ${res.status}`);
   return nowMs() - t;
@@ -535,21 +597,31 @@ async function coldStart(): Promise<void> {
     rows.push({ handler: b.handler, bundle_kib: round(b.bytes / 1024, 1), init_p50_ms: round(summarize(inits).p50, 1) });
   }
   report('coldStart', rows, 'coldstart.svg', {
-      title: 'Lambda bundles: size and module initialisation',
-      categories: rows.map((r) => String(r.handler)),
-      series: [
-        { name: 'bundle KiB', values: rows.map((r) => r.bundle_kib as number) },
-        { name: 'init ms', values: rows.map((r) => r.init_p50_ms as number) },
-      ],
-      unit: 'KiB / ms',
-    });
+    title: 'Lambda bundles: size and module initialisation',
+    categories: rows.map((r) => String(r.handler)),
+    series: [
+      { name: 'bundle KiB', values: rows.map((r) => r.bundle_kib as number) },
+      { name: 'init ms', values: rows.map((r) => r.init_p50_ms as number) },
+    ],
+    unit: 'KiB / ms',
+  });
 }
 
 // Policy evaluation cost (pure, no I/O): a 20-entry policy with 100 subjects.
 function policyCost(): void {
   console.log('\nPolicy evaluation (20 entries, 100 subjects, 80 resources)');
   const r = measurePolicyCost(quick ? 50_000 : 300_000);
-  console.log(table([{ compile_us: r.compileUs, may_per_s: r.mayPerSecond, readers_cached_per_s: r.readersCachedPerSecond, compile_plus_readers_per_s: r.readersUncachedPerSecond, isReader_per_s: r.isReaderPerSecond }]));
+  console.log(
+    table([
+      {
+        compile_us: r.compileUs,
+        may_per_s: r.mayPerSecond,
+        readers_cached_per_s: r.readersCachedPerSecond,
+        compile_plus_readers_per_s: r.readersUncachedPerSecond,
+        isReader_per_s: r.isReaderPerSecond,
+      },
+    ]),
+  );
   results.policy = r;
 }
 
@@ -561,9 +633,10 @@ function cost(): void {
   const dyn = (results.dynamodb as Record<string, number | string>[]).filter((r) => r.path === 'warm');
   const wsDyn = dyn.find((r) => r.transport === 'WS->WS')!;
   const httpDyn = dyn.find((r) => r.transport === 'HTTP->WS')!;
-  const lambdaCost = (ms: number) => Math.max(1, Math.ceil(ms)) / 1000 * MEMORY_GB * P.LAMBDA_ARM_PER_GB_SECOND;
+  const lambdaCost = (ms: number) => (Math.max(1, Math.ceil(ms)) / 1000) * MEMORY_GB * P.LAMBDA_ARM_PER_GB_SECOND;
   const perMillion = (x: number) => x * 1e6;
-  const dynamoCost = (r: Record<string, number | string>) => (r.rcu as number) * P.DYNAMODB_PER_MILLION_RRU / 1e6 + (r.wcu as number) * P.DYNAMODB_PER_MILLION_WRU / 1e6;
+  const dynamoCost = (r: Record<string, number | string>) =>
+    ((r.rcu as number) * P.DYNAMODB_PER_MILLION_RRU) / 1e6 + ((r.wcu as number) * P.DYNAMODB_PER_MILLION_WRU) / 1e6;
   // WS->WS: 2 inbound + 2 outbound messages; 2 ws-default invocations; 1 timeout check. The check's SQS
   // requests as they really fall: one SendMessage, and Lambda's poller receives and deletes in batches
   // of up to 10 (batchSize), so per check 1 + 2/b requests and 1/b ws-timeout invocations, b = checks
@@ -590,8 +663,11 @@ function cost(): void {
   const pollsWithin = (ms: number) => {
     let t = 0;
     let polls = 0;
-    for (const d of [5, 10, 15, 25, 40, 60, 100, 150]) if ((t += d) <= ms + d) polls++;
-    while (t < ms) (t += 250), polls++;
+    for (const d of [5, 10, 15, 25, 40, 60, 100, 150]) {
+      t += d;
+      if (t <= ms + d) polls++;
+    }
+    for (; t < ms; t += 250) polls++;
     return Math.max(1, polls);
   };
   const httpPairAnsweredAfter = (ms: number) => ({
@@ -607,22 +683,52 @@ function cost(): void {
   const routingReads = (rcu: number) => (rcu * P.DYNAMODB_PER_MILLION_RRU) / 1e6;
   const rows = [
     { what: 'WS->WS request/response pair', ...mapValues(wsPair, perMillion), total_usd_per_million: round(perMillion(sum(wsPair)), 2) },
-    { what: 'WS->WS pair, timeout checks 10 per batch', ...mapValues(wsPairWithBatch(10), perMillion), total_usd_per_million: round(perMillion(sum(wsPairWithBatch(10))), 2) },
+    {
+      what: 'WS->WS pair, timeout checks 10 per batch',
+      ...mapValues(wsPairWithBatch(10), perMillion),
+      total_usd_per_million: round(perMillion(sum(wsPairWithBatch(10))), 2),
+    },
     { what: 'HTTP->WS request/response pair', ...mapValues(httpPair, perMillion), total_usd_per_million: round(perMillion(sum(httpPair)), 2) },
     ...[10, 500, 2000, 10_000].map((ms) => {
       const pair = httpPairAnsweredAfter(ms);
-      return { what: `HTTP->WS pair, device answers after ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`}`, ...mapValues(pair, perMillion), total_usd_per_million: round(perMillion(sum(pair)), 2) };
+      return {
+        what: `HTTP->WS pair, device answers after ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`}`,
+        ...mapValues(pair, perMillion),
+        total_usd_per_million: round(perMillion(sum(pair)), 2),
+      };
     }),
     { what: `fan-out delivery (K=${fan.K})`, apiGateway: '', lambda: '', dynamodb: '', sqs: '', total_usd_per_million: round(perMillion(perDelivery), 2) },
-    { what: `recipient lookup, index (M=${largest.M})`, apiGateway: '', lambda: '', dynamodb: round(perMillion(routingReads(largest.ours_rcu)), 3), sqs: '', total_usd_per_million: round(perMillion(routingReads(largest.ours_rcu)), 2) },
-    { what: `recipient lookup, scan baseline (M=${largest.M})`, apiGateway: '', lambda: '', dynamodb: round(perMillion(routingReads(largest.baseline_rcu)), 3), sqs: '', total_usd_per_million: round(perMillion(routingReads(largest.baseline_rcu)), 2) },
+    {
+      what: `recipient lookup, index (M=${largest.M})`,
+      apiGateway: '',
+      lambda: '',
+      dynamodb: round(perMillion(routingReads(largest.ours_rcu)), 3),
+      sqs: '',
+      total_usd_per_million: round(perMillion(routingReads(largest.ours_rcu)), 2),
+    },
+    {
+      what: `recipient lookup, scan baseline (M=${largest.M})`,
+      apiGateway: '',
+      lambda: '',
+      dynamodb: round(perMillion(routingReads(largest.baseline_rcu)), 3),
+      sqs: '',
+      total_usd_per_million: round(perMillion(routingReads(largest.baseline_rcu)), 2),
+    },
   ];
   console.log(table(rows));
-  console.log(`  (measured handler time: $default ${round(defaultMs)} ms, http-api ${round(httpMs)} ms incl. waiting; ${MEMORY_GB * 1024} MB arm64; connection minutes extra: $${P.APIGW_WS_PER_MILLION_CONNECTION_MINUTES} per million, ~$0.011 per device-month)`);
+  console.log(
+    `  (measured handler time: $default ${round(defaultMs)} ms, http-api ${round(httpMs)} ms incl. waiting; ${MEMORY_GB * 1024} MB arm64; connection minutes extra: $${P.APIGW_WS_PER_MILLION_CONNECTION_MINUTES} per million, ~$0.011 per device-month)`,
+  );
   results.cost = { region: P.PRICE_REGION, memoryMb: MEMORY_GB * 1024, handlerMs: { $default: round(defaultMs), 'http-api': round(httpMs) }, rows };
   save(
     'cost.svg',
-    barChart({ title: 'AWS cost in USD per million (us-east-1 list prices)', categories: rows.map((r) => r.what), series: [{ name: 'USD per million', values: rows.map((r) => r.total_usd_per_million) }], unit: 'USD', log: true }),
+    barChart({
+      title: 'AWS cost in USD per million (us-east-1 list prices)',
+      categories: rows.map((r) => r.what),
+      series: [{ name: 'USD per million', values: rows.map((r) => r.total_usd_per_million) }],
+      unit: 'USD',
+      log: true,
+    }),
   );
 }
 

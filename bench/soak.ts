@@ -48,7 +48,9 @@ async function startRuntime(): Promise<{ child?: ChildProcess; httpUrl: string; 
 }
 
 async function main(): Promise<void> {
-  console.log(`Soak: ${ISSUERS + THINGS * DEVICES_PER_THING} connections (${ISSUERS} issuers, ${THINGS} things x ${DEVICES_PER_THING} devices), ${RATE} messages/s with responses for ${SECONDS} s`);
+  console.log(
+    `Soak: ${ISSUERS + THINGS * DEVICES_PER_THING} connections (${ISSUERS} issuers, ${THINGS} things x ${DEVICES_PER_THING} devices), ${RATE} messages/s with responses for ${SECONDS} s`,
+  );
   const runtime = await startRuntime();
   const run = randomUUID().slice(0, 6);
   try {
@@ -57,7 +59,13 @@ async function main(): Promise<void> {
     const deviceNames = thingIds.flatMap((_, i) => Array.from({ length: DEVICES_PER_THING }, () => `soak-dev-${run}-${i}`));
     const devices = await connectMany(runtime.wsUrl, deviceNames, 50);
     // Issuers only send: they do not subscribe (START-SEND-MESSAGES), so they receive responses only.
-    const issuers = await connectMany(runtime.wsUrl, Array.from({ length: ISSUERS }, () => `soak-app-${run}`), 50, undefined, false);
+    const issuers = await connectMany(
+      runtime.wsUrl,
+      Array.from({ length: ISSUERS }, () => `soak-app-${run}`),
+      50,
+      undefined,
+      false,
+    );
     console.log(`  connected ${devices.length + issuers.length} clients`);
 
     const deliveries = new Map<string, Map<number, number>>(); // message id -> connection index -> count
@@ -70,7 +78,10 @@ async function main(): Promise<void> {
       const id = m.headers['correlation-id'];
       if (!id || m.status !== undefined) return;
       let perClient = deliveries.get(id);
-      if (!perClient) deliveries.set(id, (perClient = new Map()));
+      if (!perClient) {
+        perClient = new Map();
+        deliveries.set(id, perClient);
+      }
       perClient.set(client, (perClient.get(client) ?? 0) + 1);
     };
     devices.forEach((d, i) => {
@@ -102,7 +113,14 @@ async function main(): Promise<void> {
         const readers = Array.from({ length: DEVICES_PER_THING }, (_, d) => thing * DEVICES_PER_THING + d);
         expected.set(id, readers);
         sentAt.set(id, nowMs());
-        issuers[j]!.ws.send(JSON.stringify({ topic: `${ns}/${name}/things/live/messages/soak`, path: '/inbox/messages/soak', headers: { 'correlation-id': id, 'content-type': 'application/json', timeout: '20s' }, value: { seq } }));
+        issuers[j]!.ws.send(
+          JSON.stringify({
+            topic: `${ns}/${name}/things/live/messages/soak`,
+            path: '/inbox/messages/soak',
+            headers: { 'correlation-id': id, 'content-type': 'application/json', timeout: '20s' },
+            value: { seq },
+          }),
+        );
       }
       seq++;
       process.stdout.write(`\r  sent ${seq * ISSUERS} messages, ${Math.max(0, Math.round((deadline - Date.now()) / 1000))} s left   `);
@@ -149,7 +167,7 @@ async function main(): Promise<void> {
     };
     console.log(JSON.stringify(report, null, 2));
     writeFileSync(join(__dirname, 'soak-results.json'), `${JSON.stringify(report, null, 2)}\n`);
-    [...devices, ...issuers].forEach((c: BenchClient) => c.close());
+    for (const c of [...devices, ...issuers]) c.close();
     if (lost > 0 || duplicated > 0 || missingResponses > 0 || duplicateResponses > 0) process.exitCode = 1;
   } finally {
     runtime.child?.kill('SIGINT');
@@ -161,7 +179,15 @@ function respond(device: BenchClient): void {
     if (!text.startsWith('{')) return;
     const m = JSON.parse(text) as { topic: string; path: string; status?: number; headers: Record<string, unknown> };
     if (m.status !== undefined) return;
-    device.ws.send(JSON.stringify({ topic: m.topic, path: m.path, headers: { 'correlation-id': m.headers['correlation-id'], 'content-type': 'application/json' }, value: { ok: true }, status: 200 }));
+    device.ws.send(
+      JSON.stringify({
+        topic: m.topic,
+        path: m.path,
+        headers: { 'correlation-id': m.headers['correlation-id'], 'content-type': 'application/json' },
+        value: { ok: true },
+        status: 200,
+      }),
+    );
   });
 }
 

@@ -37,7 +37,9 @@ new MessagingStack(app, context<string>('stackName', 'DittoLiveRouter'), {
     ? {
         ...(context<string>('domainName', '') ? { domainName: context<string>('domainName', '') } : {}),
         ...(context<string>('certificateArn', '') ? { certificateArn: context<string>('certificateArn', '') } : {}),
-        ...(context<string>('hostedZoneId', '') ? { hostedZone: { id: context<string>('hostedZoneId', ''), name: context<string>('hostedZoneName', '') } } : {}),
+        ...(context<string>('hostedZoneId', '')
+          ? { hostedZone: { id: context<string>('hostedZoneId', ''), name: context<string>('hostedZoneName', '') } }
+          : {}),
         ...(context<number>('wafRateLimit', 0) ? { wafRateLimit: context<number>('wafRateLimit', 0) } : {}),
         ...(context<string>('webAclArn', '') ? { webAclArn: context<string>('webAclArn', '') } : {}),
       }

@@ -82,9 +82,7 @@ let cached: Config | undefined;
 export function getConfig(): Config {
   if (cached) return cached;
   const env = process.env;
-  const tables = Object.fromEntries(
-    Object.entries(TABLES).map(([key, t]) => [key, env[t.envName] ?? `ditto-${key}`]),
-  ) as Record<TableKey, string>;
+  const tables = Object.fromEntries(Object.entries(TABLES).map(([key, t]) => [key, env[t.envName] ?? `ditto-${key}`])) as Record<TableKey, string>;
   cached = {
     tables,
     ...(env.DYNAMODB_ENDPOINT ? { dynamodbEndpoint: env.DYNAMODB_ENDPOINT } : {}),

@@ -39,7 +39,8 @@ export class ThingsHttpApi extends Construct {
     this.api.addRoutes({ path: '/api/2/{proxy+}', methods: [apigw.HttpMethod.ANY], integration });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-APIG4',
-      reason: 'The handler authenticates every request itself (JWT/Basic) so that failures carry Ditto\'s error body; a gateway authorizer could only answer a bare 401.',
+      reason:
+        "The handler authenticates every request itself (JWT/Basic) so that failures carry Ditto's error body; a gateway authorizer could only answer a bare 401.",
     });
     configureStage(this, this.api.defaultStage!.node.defaultChild as apigw.CfnStage, HTTP_ACCESS_LOG_FORMAT, props.throttle, props.logRetention);
     this.url = `${this.api.apiEndpoint}/api/2`;

@@ -53,7 +53,8 @@ export class FrontDoor extends Construct {
       throw new Error('domainName and certificateArn go together: CloudFront serves a custom domain only with its certificate (in us-east-1).');
     }
     if (props.hostedZone && !props.domainName) throw new Error('hostedZone needs domainName: the alias records are for that name.');
-    if (props.wafRateLimit !== undefined && props.webAclArn !== undefined) throw new Error('Give either wafRateLimit (a new web ACL) or webAclArn (an existing one), not both.');
+    if (props.wafRateLimit !== undefined && props.webAclArn !== undefined)
+      throw new Error('Give either wafRateLimit (a new web ACL) or webAclArn (an existing one), not both.');
     if (props.wafRateLimit !== undefined && (!Number.isInteger(props.wafRateLimit) || props.wafRateLimit < 10)) {
       throw new Error(`wafRateLimit must be an integer of at least 10 requests per 5 minutes (AWS WAF's minimum), got ${props.wafRateLimit}.`);
     }
@@ -115,7 +116,12 @@ export class FrontDoor extends Construct {
       defaultBehavior: { origin: httpApiOrigin, ...api },
       additionalBehaviors: {
         '/api/2/*': { origin: httpApiOrigin, ...api },
-        '/ws/2*': { origin: webSocketOrigin, ...api, allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD, functionAssociations: [{ function: wsPath, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }] },
+        '/ws/2*': {
+          origin: webSocketOrigin,
+          ...api,
+          allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+          functionAssociations: [{ function: wsPath, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+        },
         '/console*': {
           origin: origins.S3BucketOrigin.withOriginAccessControl(this.consoleBucket),
           viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -125,7 +131,9 @@ export class FrontDoor extends Construct {
       },
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       // TLS 1.2 (2021) applies with a custom certificate; CloudFront fixes the policy of its own certificate.
-      ...(props.domainName && certificate ? { domainNames: [props.domainName], certificate, minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 } : {}),
+      ...(props.domainName && certificate
+        ? { domainNames: [props.domainName], certificate, minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 }
+        : {}),
       ...(webAclArn ? { webAclId: webAclArn } : {}),
     });
     this.domainName = props.domainName ?? this.distribution.distributionDomainName;
@@ -140,10 +148,18 @@ export class FrontDoor extends Construct {
     Validations.of(this.distribution).acknowledge(
       { id: 'AwsSolutions-CFR1', reason: 'Devices connect from anywhere; geo restriction is a deployment choice, not a default.' },
       { id: 'AwsSolutions-CFR3', reason: 'API Gateway access logs already record every request that reaches the APIs; console files are static.' },
-      ...(webAclArn ? [] : [{ id: 'AwsSolutions-CFR2', reason: 'AWS WAF is opt-in (context wafRateLimit or webAclArn): it costs per request and needs us-east-1.' }]),
+      ...(webAclArn
+        ? []
+        : [{ id: 'AwsSolutions-CFR2', reason: 'AWS WAF is opt-in (context wafRateLimit or webAclArn): it costs per request and needs us-east-1.' }]),
       ...(certificate
         ? []
-        : [{ id: 'AwsSolutions-CFR4', reason: 'Without a custom domain CloudFront serves its own *.cloudfront.net certificate, whose security policy it fixes itself; with domainName + certificateArn the stack sets TLS 1.2 (2021).' }]),
+        : [
+            {
+              id: 'AwsSolutions-CFR4',
+              reason:
+                'Without a custom domain CloudFront serves its own *.cloudfront.net certificate, whose security policy it fixes itself; with domainName + certificateArn the stack sets TLS 1.2 (2021).',
+            },
+          ]),
     );
   }
 

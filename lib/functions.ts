@@ -57,7 +57,7 @@ export class HandlerFunction extends Construct {
     }
     Validations.of(this).acknowledge(
       { id: 'AwsSolutions-L1', reason: 'Node.js 22 is the runtime this product targets and tests against; raise it deliberately, not by a linter.' },
-      { id: 'AwsSolutions-IAM5', reason: 'Lambda creates log streams with generated names inside this function\'s own log group (log-group:<name>:*).' },
+      { id: 'AwsSolutions-IAM5', reason: "Lambda creates log streams with generated names inside this function's own log group (log-group:<name>:*)." },
     );
   }
 }

@@ -37,9 +37,19 @@ export class CognitoIdentity extends Construct {
       preventUserExistenceErrors: true,
     });
     const issuerUrl = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
-    this.issuer = { issuer: issuerUrl, jwksUrl: `${issuerUrl}/.well-known/jwks.json`, prefix: COGNITO_PREFIX, claim: COGNITO_CLAIM, audience: this.client.userPoolClientId };
+    this.issuer = {
+      issuer: issuerUrl,
+      jwksUrl: `${issuerUrl}/.well-known/jwks.json`,
+      prefix: COGNITO_PREFIX,
+      claim: COGNITO_CLAIM,
+      audience: this.client.userPoolClientId,
+    };
     Validations.of(this.userPool).acknowledge(
-      { id: 'AwsSolutions-COG2', reason: 'Users are devices and services signing in with a password from a program; MFA cannot be answered by a device. Use an external IdP where people sign in.' },
+      {
+        id: 'AwsSolutions-COG2',
+        reason:
+          'Users are devices and services signing in with a password from a program; MFA cannot be answered by a device. Use an external IdP where people sign in.',
+      },
       { id: 'AwsSolutions-COG8', reason: 'A starter pool for a first deployment: the Plus plan (threat protection) is a paid choice for production.' },
       { id: 'AwsSolutions-COG3', reason: 'Advanced security mode (replaced by the Plus plan) is a paid choice for production.' },
     );

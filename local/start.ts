@@ -13,9 +13,17 @@ async function main(): Promise<void> {
     dynamo = await startDynamoDbLocal(process.env.DYNAMODB_PATH ? { dbPath: process.env.DYNAMODB_PATH } : {});
     endpoint = dynamo.endpoint;
   }
-  const names = Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [k, process.env[TABLES[k].envName] ?? `ditto-${k}`])) as Record<TableKey, string>;
+  const names = Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [k, process.env[TABLES[k].envName] ?? `ditto-${k}`])) as Record<
+    TableKey,
+    string
+  >;
   await createTables(endpoint, names);
-  const gateway = await startGateway({ port, dynamodbEndpoint: endpoint, verbose: process.env.VERBOSE === '1', ...(process.env.DEV_BASIC_USERS ? { basicUsers: process.env.DEV_BASIC_USERS } : {}) });
+  const gateway = await startGateway({
+    port,
+    dynamodbEndpoint: endpoint,
+    verbose: process.env.VERBOSE === '1',
+    ...(process.env.DEV_BASIC_USERS ? { basicUsers: process.env.DEV_BASIC_USERS } : {}),
+  });
 
   const token = await devToken('alice');
   console.log(`Ditto live-message router (local)

@@ -39,7 +39,9 @@ export async function buildLambdas(): Promise<BundleInfo[]> {
 
 if (require.main === module) {
   buildLambdas()
-    .then((bundles) => bundles.forEach((b) => console.log(`${b.handler.padEnd(14)} ${(b.bytes / 1024).toFixed(1)} KiB  ${b.file}`)))
+    .then((bundles) => {
+      for (const b of bundles) console.log(`${b.handler.padEnd(14)} ${(b.bytes / 1024).toFixed(1)} KiB  ${b.file}`);
+    })
     .catch((e: unknown) => {
       console.error(e);
       process.exit(1);

@@ -22,7 +22,6 @@ export class Meter {
   posts: { start: number; end: number }[] = [];
 
   install(): void {
-    const self = this;
     documentClient().middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as Record<string, unknown>;
@@ -44,7 +43,7 @@ export class Meter {
           }
         }
         const items = out.ScannedCount ?? (out.Item !== undefined ? 1 : 0);
-        self.calls.push({ op, start, end: nowMs(), rcu, wcu, items });
+        this.calls.push({ op, start, end: nowMs(), rcu, wcu, items });
         return result;
       },
       { step: 'initialize', name: 'benchMeter' },
@@ -53,7 +52,7 @@ export class Meter {
       (next) => async (args) => {
         const start = nowMs();
         const result = await next(args);
-        self.posts.push({ start, end: nowMs() });
+        this.posts.push({ start, end: nowMs() });
         return result;
       },
       { step: 'initialize', name: 'benchPostMeter' },
@@ -85,11 +84,22 @@ export class Meter {
 
   /** Most `op` calls in flight at once since the last reset. */
   peakInFlight(op: string): number {
-    const edges = this.calls.filter((c) => c.op === op).flatMap((c) => [[c.start, 1], [c.end, -1]] as const);
+    const edges = this.calls
+      .filter((c) => c.op === op)
+      .flatMap(
+        (c) =>
+          [
+            [c.start, 1],
+            [c.end, -1],
+          ] as const,
+      );
     edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]); // an end before a start at the same instant
     let inFlight = 0;
     let peak = 0;
-    for (const [, delta] of edges) peak = Math.max(peak, (inFlight += delta));
+    for (const [, delta] of edges) {
+      inFlight += delta;
+      peak = Math.max(peak, inFlight);
+    }
     return peak;
   }
 

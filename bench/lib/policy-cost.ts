@@ -18,14 +18,22 @@ export function twentyEntryPolicy(): Policy {
   return { policyId: 'bench:policy', entries };
 }
 
-export function measurePolicyCost(iterations = 200_000): { compileUs: number; mayPerSecond: number; readersCachedPerSecond: number; readersUncachedPerSecond: number; isReaderPerSecond: number } {
+export function measurePolicyCost(iterations = 200_000): {
+  compileUs: number;
+  mayPerSecond: number;
+  readersCachedPerSecond: number;
+  readersUncachedPerSecond: number;
+  isReaderPerSecond: number;
+} {
   const policy = twentyEntryPolicy();
   let t = nowMs();
   for (let i = 0; i < 1000; i++) compilePolicy(policy);
   const compileUs = ((nowMs() - t) / 1000) * 1000;
   const enforcer = compilePolicy(policy);
   const callers = Array.from({ length: 100 }, (_, i) => [`idp:user-${i % 20}-${i % 5}`, 'idp:group-x']);
-  const resources = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? `message:/inbox/messages/cmd-${i % 20}` : `message:/features/f${i % 20}/inbox/messages/x/y`));
+  const resources = Array.from({ length: 50 }, (_, i) =>
+    i % 2 === 0 ? `message:/inbox/messages/cmd-${i % 20}` : `message:/features/f${i % 20}/inbox/messages/x/y`,
+  );
   let sink = 0;
   t = nowMs();
   for (let i = 0; i < iterations; i++) if (enforcer.may(callers[i % 100]!, resources[i % 50]!, 'WRITE')) sink++;
@@ -36,7 +44,7 @@ export function measurePolicyCost(iterations = 200_000): { compileUs: number; ma
   const fresh = Array.from({ length: 2000 }, (_, i) => `message:/inbox/messages/cmd-${i % 20}/sub-${i}`);
   t = nowMs();
   for (let i = 0; i < fresh.length; i++) sink += compilePolicy(policy).readers(fresh[i]!, 'READ').granted.size;
-  const readersUncachedPerSecond = fresh.length / ((nowMs() - t) / 1000) ; // includes a compile each time: worst case
+  const readersUncachedPerSecond = fresh.length / ((nowMs() - t) / 1000); // includes a compile each time: worst case
   const readers = enforcer.readers(resources[0]!, 'READ');
   t = nowMs();
   for (let i = 0; i < iterations; i++) if (isReader(readers, callers[i % 100]!)) sink++;

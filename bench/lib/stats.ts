@@ -18,7 +18,7 @@ export function summarize(samples: readonly number[]): LatencySummary {
   return { count: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
 }
 
-export const round = (n: number, digits = 2): number => Number.isFinite(n) ? Number(n.toFixed(digits)) : n;
+export const round = (n: number, digits = 2): number => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
 export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 export function table(rows: readonly Record<string, unknown>[]): string {

@@ -40,14 +40,21 @@ export function barChart(options: { title: string; categories: readonly string[]
       const v = s.values[ci] ?? NaN;
       const h = scale(v);
       const x = gx + si * barW;
-      parts.push(`<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[si % COLORS.length]}"/>`);
-      if (Number.isFinite(v)) parts.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(top + plotH - h - 4).toFixed(1)}" text-anchor="middle" font-size="10">${v >= 100 ? v.toFixed(0) : v.toFixed(1)}</text>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[si % COLORS.length]}"/>`,
+      );
+      if (Number.isFinite(v))
+        parts.push(
+          `<text x="${(x + barW / 2).toFixed(1)}" y="${(top + plotH - h - 4).toFixed(1)}" text-anchor="middle" font-size="10">${v >= 100 ? v.toFixed(0) : v.toFixed(1)}</text>`,
+        );
     });
     parts.push(`<text x="${(gx + (groupW * 0.8) / 2).toFixed(1)}" y="${top + plotH + 18}" text-anchor="middle">${esc(c)}</text>`);
   });
   options.series.forEach((s, si) => {
     const x = left + si * 180;
-    parts.push(`<rect x="${x}" y="${height - 22}" width="12" height="12" fill="${COLORS[si % COLORS.length]}"/><text x="${x + 16}" y="${height - 12}">${esc(s.name)}</text>`);
+    parts.push(
+      `<rect x="${x}" y="${height - 22}" width="12" height="12" fill="${COLORS[si % COLORS.length]}"/><text x="${x + 16}" y="${height - 12}">${esc(s.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');

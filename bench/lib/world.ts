@@ -21,7 +21,11 @@ export async function createThing(httpUrl: string, thingId: string, owner: strin
     };
   }
   const put = async (path: string, body: unknown) => {
-    const res = await fetch(`${httpUrl}${path}`, { method: 'PUT', headers: { authorization: ownerAuth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${httpUrl}${path}`, {
+      method: 'PUT',
+      headers: { authorization: ownerAuth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (res.status >= 300) throw new Error(`PUT ${path}: ${res.status} ${await res.text()}`);
   };
   await put(`/api/2/policies/${thingId}`, { entries });
@@ -94,7 +98,13 @@ export async function connect(wsUrl: string, subjectName: string): Promise<Bench
 }
 
 /** Connects and subscribes `names.length` clients, `parallel` at a time. */
-export async function connectMany(wsUrl: string, names: readonly string[], parallel = 100, onProgress?: (done: number, total: number) => void, subscribe = true): Promise<BenchClient[]> {
+export async function connectMany(
+  wsUrl: string,
+  names: readonly string[],
+  parallel = 100,
+  onProgress?: (done: number, total: number) => void,
+  subscribe = true,
+): Promise<BenchClient[]> {
   const out: BenchClient[] = new Array(names.length);
   let next = 0;
   let done = 0;
@@ -118,6 +128,14 @@ export function respondToAll(device: BenchClient): void {
     if (!text.startsWith('{')) return;
     const m = JSON.parse(text) as { topic: string; path: string; status?: number; headers: Record<string, unknown> };
     if (m.status !== undefined) return;
-    device.ws.send(JSON.stringify({ topic: m.topic, path: m.path, headers: { 'correlation-id': m.headers['correlation-id'], 'content-type': 'application/json' }, value: { ok: true }, status: 200 }));
+    device.ws.send(
+      JSON.stringify({
+        topic: m.topic,
+        path: m.path,
+        headers: { 'correlation-id': m.headers['correlation-id'], 'content-type': 'application/json' },
+        value: { ok: true },
+        status: 200,
+      }),
+    );
   });
 }

@@ -268,8 +268,7 @@ export class RequestTimeoutError extends DittoError {
     super(
       408,
       'acknowledgement:request.timeout',
-      `The request ran into a timeout after ${timeoutMs}ms` +
-        (correlationId !== undefined ? ` (correlation-id '${correlationId}').` : '.'),
+      `The request ran into a timeout after ${timeoutMs}ms${correlationId !== undefined ? ` (correlation-id '${correlationId}').` : '.'}`,
       'No response was received in time. Check that the recipient is connected and answers, or raise the timeout.',
     );
     this.name = 'RequestTimeoutError';

@@ -64,4 +64,3 @@ export function matchesLike({ parts }: LikePattern, value: string): boolean {
   }
   return true;
 }
-

@@ -8,6 +8,7 @@ const NAMESPACE = /^(?:|[a-zA-Z]\w*(?:[.-][a-zA-Z]\w*)*)$/;
 /** A non-empty namespace (as in the `namespaces` option of START-SEND-MESSAGES). */
 export const isNamespace = (value: string): boolean => value.length > 0 && NAMESPACE.test(value);
 // Name: not empty, no '/', no control characters (Ditto excludes \x00-\x1F and \x7F-\xFF).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the id grammar excludes exactly these control characters
 const NAME = /^[^\x00-\x1F\x7F-\xFF/]+$/;
 
 export interface NamespacedId {

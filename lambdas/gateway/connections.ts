@@ -1,10 +1,5 @@
 /** Posting to WebSocket connections through the API Gateway Management API. */
-import {
-  ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-  GoneException,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { getConfig } from '../config';
 import { deadline } from '../runtime/deadline';
 
@@ -43,7 +38,13 @@ function isGone(e: unknown): boolean {
 export function isTransient(e: unknown): boolean {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
   const status = err?.$metadata?.httpStatusCode;
-  return err?.name === 'LimitExceededException' || err?.name === 'TooManyRequestsException' || status === 429 || (status !== undefined && status >= 500) || err?.$retryable !== undefined;
+  return (
+    err?.name === 'LimitExceededException' ||
+    err?.name === 'TooManyRequestsException' ||
+    status === 429 ||
+    (status !== undefined && status >= 500) ||
+    err?.$retryable !== undefined
+  );
 }
 
 const BASE_DELAY_MS = 20;

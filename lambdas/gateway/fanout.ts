@@ -14,7 +14,6 @@ export interface FanOutJob {
   readonly recipients: readonly Subscription[];
 }
 
-
 /** Posts to every recipient with a bounded pool; a gone connection is removed, the others still get it. */
 export interface FanOutResult {
   readonly delivered: number;
@@ -32,20 +31,23 @@ export async function fanOut(all: readonly Subscription[], data: string, started
   const now = Date.now();
   const recipients = all.filter((r) => !tokenExpired(r, now));
   const expired = all.filter((r) => tokenExpired(r, now));
-  await Promise.all([closeExpired(expired), inPool(recipients, getConfig().fanoutConcurrency, async (r) => {
-    try {
-      if ((await postToConnection(r.connectionId, data)) === 'sent') {
-        if (delivered++ === 0 && startedAt !== undefined) record('TimeToFirstDelivery', Date.now() - startedAt);
-        return;
+  await Promise.all([
+    closeExpired(expired),
+    inPool(recipients, getConfig().fanoutConcurrency, async (r) => {
+      try {
+        if ((await postToConnection(r.connectionId, data)) === 'sent') {
+          if (delivered++ === 0 && startedAt !== undefined) record('TimeToFirstDelivery', Date.now() - startedAt);
+          return;
+        }
+        gone++;
+        await sessions().removeConnection(r.connectionId, r.subjects);
+      } catch (e) {
+        // One failing recipient must not stop the others; it is logged and counted as not delivered.
+        failed++;
+        logger.error('delivery failed', { recipient: r.connectionId, error: e as Error });
       }
-      gone++;
-      await sessions().removeConnection(r.connectionId, r.subjects);
-    } catch (e) {
-      // One failing recipient must not stop the others; it is logged and counted as not delivered.
-      failed++;
-      logger.error('delivery failed', { recipient: r.connectionId, error: e as Error });
-    }
-  })]);
+    }),
+  ]);
   if (delivered > 0) record('Deliveries', delivered);
   if (gone > 0) record('GoneConnections', gone);
   if (failed > 0) {

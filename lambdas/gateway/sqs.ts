@@ -11,7 +11,6 @@ let loaded: { sdk: SqsSdk; client: InstanceType<SqsSdk['SQSClient']> } | undefin
 
 export function sqs(): { sdk: SqsSdk; client: InstanceType<SqsSdk['SQSClient']> } {
   if (!loaded) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sdk = require('@aws-sdk/client-sqs') as SqsSdk;
     loaded = { sdk, client: new sdk.SQSClient({}) };
   }

@@ -8,7 +8,17 @@ import { instrumented } from '../observability/invocation';
 import { PayloadTooLargeError, RequestTimeoutError } from '../core/errors';
 import { parsePolicyId, parseThingId } from '../core/ids';
 import { buildLiveMessage, DEFAULT_CLAIM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from '../core/messages';
-import { bodyToValue, Header, headerOf, type HeaderValue, normalizeHeaders, parseJson, parseResponseRequired, parseTimeoutMs, valueToBody } from '../core/protocol';
+import {
+  bodyToValue,
+  Header,
+  headerOf,
+  type HeaderValue,
+  normalizeHeaders,
+  parseJson,
+  parseResponseRequired,
+  parseTimeoutMs,
+  valueToBody,
+} from '../core/protocol';
 import { awaitResponse } from '../routing/respond';
 import { sendLiveMessage } from '../routing/send';
 import { deletePolicy, deleteThing, getPolicy, getThing, putPolicy, putThing } from '../routing/twins';
@@ -66,15 +76,24 @@ function waitDeadline(event: APIGatewayProxyEventV2, context: Pick<Context, 'get
   return Math.min(lambdaEnd, gatewayEnd) - RESPONSE_MARGIN_MS;
 }
 
-export const handler = instrumented('http-api', 'http', (event: APIGatewayProxyEventV2, context?: Pick<Context, 'getRemainingTimeInMillis'>) => handle(event, context));
+export const handler = instrumented('http-api', 'http', (event: APIGatewayProxyEventV2, context?: Pick<Context, 'getRemainingTimeInMillis'>) =>
+  handle(event, context),
+);
 
-async function handle(event: APIGatewayProxyEventV2, context: Pick<Context, 'getRemainingTimeInMillis'> | undefined): Promise<APIGatewayProxyStructuredResultV2> {
+async function handle(
+  event: APIGatewayProxyEventV2,
+  context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
+): Promise<APIGatewayProxyStructuredResultV2> {
   const method = event.requestContext.http.method.toUpperCase();
   let correlationId = headerOf(event.headers, Header.CORRELATION_ID);
   try {
     const { issuers, basicUsers } = getConfig();
     const route = matchRoute(method, event.rawPath);
-    appendRequestKeys({ route: `${method} ${route.kind}`, ...('thingId' in route ? { thingId: route.thingId } : {}), ...(correlationId !== undefined ? { correlationId } : {}) });
+    appendRequestKeys({
+      route: `${method} ${route.kind}`,
+      ...('thingId' in route ? { thingId: route.thingId } : {}),
+      ...(correlationId !== undefined ? { correlationId } : {}),
+    });
     const authorization = headerOf(event.headers, 'authorization');
     const principal = await authenticate(authorization !== undefined ? { authorization } : {}, issuers, basicUsers);
     const subjects = principal.subjects;
@@ -82,14 +101,20 @@ async function handle(event: APIGatewayProxyEventV2, context: Pick<Context, 'get
       case 'thing': {
         parseThingId(route.thingId);
         if (method === 'GET') return json(200, await getThing(route.thingId, subjects));
-        if (method === 'DELETE') return (await deleteThing(route.thingId, subjects), { statusCode: 204 });
+        if (method === 'DELETE') {
+          await deleteThing(route.thingId, subjects);
+          return { statusCode: 204 };
+        }
         const { created, value } = await putThing(route.thingId, jsonBody(event), subjects);
         return created ? json(201, value, { location: `/api/2/things/${encodeURIComponent(route.thingId)}` }) : { statusCode: 204 };
       }
       case 'policy': {
         parsePolicyId(route.policyId);
         if (method === 'GET') return json(200, await getPolicy(route.policyId, subjects));
-        if (method === 'DELETE') return (await deletePolicy(route.policyId, subjects), { statusCode: 204 });
+        if (method === 'DELETE') {
+          await deletePolicy(route.policyId, subjects);
+          return { statusCode: 204 };
+        }
         const { created, value } = await putPolicy(route.policyId, jsonBody(event), subjects);
         return created ? json(201, value, { location: `/api/2/policies/${encodeURIComponent(route.policyId)}` }) : { statusCode: 204 };
       }

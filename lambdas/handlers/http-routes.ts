@@ -5,7 +5,14 @@ import { checkSubject, type Direction, INBOX, OUTBOX } from '../core/protocol';
 export type HttpRoute =
   | { readonly kind: 'thing'; readonly thingId: string }
   | { readonly kind: 'policy'; readonly policyId: string }
-  | { readonly kind: 'message'; readonly thingId: string; readonly direction: Direction; readonly subject: string; readonly featureId?: string; readonly claim: boolean };
+  | {
+      readonly kind: 'message';
+      readonly thingId: string;
+      readonly direction: Direction;
+      readonly subject: string;
+      readonly featureId?: string;
+      readonly claim: boolean;
+    };
 
 function decode(segment: string): string {
   try {

@@ -4,7 +4,11 @@ import type { RemainingTime } from '../runtime/deadline';
 import { logger } from '../observability/logger';
 import { instrumented } from '../observability/invocation';
 
-export function sqsBatchHandler<T>(handler: string, what: string, run: (job: T) => Promise<unknown>): (event: SQSEvent, context?: RemainingTime) => Promise<SQSBatchResponse> {
+export function sqsBatchHandler<T>(
+  handler: string,
+  what: string,
+  run: (job: T) => Promise<unknown>,
+): (event: SQSEvent, context?: RemainingTime) => Promise<SQSBatchResponse> {
   return instrumented(handler, 'queue', async (event: SQSEvent) => {
     const failures: { itemIdentifier: string }[] = [];
     await Promise.all(

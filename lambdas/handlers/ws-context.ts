@@ -34,4 +34,3 @@ export function principalOf(requestContext: WsRequestContext): Principal {
   const exp = Number(requestContext.authorizer?.expiresAt);
   return { subjects, ...(Number.isFinite(exp) && exp > 0 ? { expiresAt: exp } : {}) };
 }
-

@@ -53,7 +53,10 @@ async function handle(event: WsEvent): Promise<APIGatewayProxyResultV2> {
 
     if (!text.trimStart().startsWith('{')) {
       const frame = parseControlFrame(text);
-      if (!frame) throw new MessageFormatInvalidError(`Unknown control frame '${text.trim().slice(0, 60)}': send a JSON Ditto Protocol message or START-SEND-MESSAGES / STOP-SEND-MESSAGES.`);
+      if (!frame)
+        throw new MessageFormatInvalidError(
+          `Unknown control frame '${text.trim().slice(0, 60)}': send a JSON Ditto Protocol message or START-SEND-MESSAGES / STOP-SEND-MESSAGES.`,
+        );
       return reply(await control(frame, sender));
     }
 
@@ -73,15 +76,13 @@ async function handle(event: WsEvent): Promise<APIGatewayProxyResultV2> {
     const message = { ...parsed, headers, ...(correlationId !== undefined ? { correlationId } : {}) };
     const timeoutMs = Math.min(expectation.timeoutMs, getConfig().maxWsTimeoutMs);
 
-    const result = await sendLiveMessage(
-      message,
-      sender,
-      expectation.responseRequired ? { wait: { issuer: { kind: 'ws', connectionId }, timeoutMs } } : {},
-    );
+    const result = await sendLiveMessage(message, sender, expectation.responseRequired ? { wait: { issuer: { kind: 'ws', connectionId }, timeoutMs } } : {});
     if (result.correlation) await scheduleTimeout({ key: result.correlation.key, owner: result.correlation.owner, timeoutMs });
     return reply();
   } catch (e) {
-    return reply(envelopeError(e, { where: '$default', ...(thingId !== undefined ? { thingId } : {}), ...(correlationId !== undefined ? { correlationId } : {}) }));
+    return reply(
+      envelopeError(e, { where: '$default', ...(thingId !== undefined ? { thingId } : {}), ...(correlationId !== undefined ? { correlationId } : {}) }),
+    );
   }
 }
 
@@ -134,4 +135,3 @@ async function enforceTokenExpiry(connectionId: string): Promise<void> {
   await closeConnection(connectionId);
   throw error;
 }
-

@@ -14,7 +14,11 @@ interface LambdaContextLike extends RemainingTime {
   readonly functionName?: string;
 }
 
-export function instrumented<E, R>(handler: string, transport: Transport, fn: (event: E, context?: LambdaContextLike) => Promise<R>): (event: E, context?: LambdaContextLike) => Promise<R> {
+export function instrumented<E, R>(
+  handler: string,
+  transport: Transport,
+  fn: (event: E, context?: LambdaContextLike) => Promise<R>,
+): (event: E, context?: LambdaContextLike) => Promise<R> {
   return async (event, context) => {
     if (context?.awsRequestId) logger.addContext(context as Parameters<typeof logger.addContext>[0]);
     logger.appendKeys({ handler, transport });

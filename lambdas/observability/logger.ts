@@ -28,6 +28,6 @@ const MAX_DEBUG_PAYLOAD_CHARS = 2048;
 /** A payload for a DEBUG line: only computed when DEBUG is on, and cut to 2 KB. */
 export function payloadForDebug(value: unknown): string | undefined {
   if (logger.getLevelName() !== 'DEBUG' && logger.getLevelName() !== 'TRACE') return undefined;
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
   return text.length > MAX_DEBUG_PAYLOAD_CHARS ? `${text.slice(0, MAX_DEBUG_PAYLOAD_CHARS)}… (${text.length} chars)` : text;
 }

@@ -71,7 +71,7 @@ async function answer(envelope: Envelope, status: number, responder: Sender, cor
  */
 export async function expireCorrelation(key: string, owner: string): Promise<'expired' | 'already-finished'> {
   const hint = await correlations().get(key, false);
-  if (!hint || hint.state !== 'pending' || hint.owner !== owner) return 'already-finished';
+  if (hint?.state !== 'pending' || hint.owner !== owner) return 'already-finished';
   const expired = await correlations().expire(key, owner);
   if (!expired) return 'already-finished';
   if (expired.issuer.kind === 'ws') {
@@ -96,7 +96,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function awaitResponse(correlation: Correlation, deadline = correlation.expiresAt): Promise<Correlation | undefined> {
   const own = (c: Correlation | undefined) => (c?.owner === correlation.owner ? c : undefined);
-  const take = async (c: Correlation) => (await correlations().consume(c.key, c.owner), c);
+  const take = async (c: Correlation) => {
+    await correlations().consume(c.key, c.owner);
+    return c;
+  };
   for (let i = 0; ; i++) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;

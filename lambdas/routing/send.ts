@@ -42,9 +42,7 @@ export interface SendResult {
 /** May the sender see this thing at all (thing READ or any message permission)? Else it is "not found". */
 function canSee(enforcer: Enforcer, subjects: readonly string[]): boolean {
   return (
-    enforcer.hasAnyGrant(subjects, 'thing', 'READ') ||
-    enforcer.hasAnyGrant(subjects, 'message', 'READ') ||
-    enforcer.hasAnyGrant(subjects, 'message', 'WRITE')
+    enforcer.hasAnyGrant(subjects, 'thing', 'READ') || enforcer.hasAnyGrant(subjects, 'message', 'READ') || enforcer.hasAnyGrant(subjects, 'message', 'WRITE')
   );
 }
 

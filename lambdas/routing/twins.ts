@@ -19,7 +19,6 @@ import { type PolicyRecord, RevisionConflict, type ThingRecord } from '../store/
 import { policies, things } from '../store/repositories';
 import { accessCache } from './access';
 
-
 export interface Outcome<T> {
   readonly created: boolean;
   readonly value: T;
@@ -68,7 +67,8 @@ function parseThingBody(thingId: string, body: unknown): ThingInput {
   if (size > MAX_THING_CHARS) throw new EntityTooLargeError('thing', size, MAX_THING_CHARS);
   const allowed = new Set(['thingId', 'policyId', 'attributes', 'features', 'definition', '_policy']);
   for (const key of Object.keys(body)) if (!allowed.has(key)) throw new ThingInvalidError(`Unknown field '${key.slice(0, 100)}'.`);
-  if (body.thingId !== undefined && body.thingId !== thingId) throw new ThingInvalidError(`The thingId in the body does not match the one in the URL ('${thingId}').`);
+  if (body.thingId !== undefined && body.thingId !== thingId)
+    throw new ThingInvalidError(`The thingId in the body does not match the one in the URL ('${thingId}').`);
   if (body.policyId !== undefined && typeof body.policyId !== 'string') throw new ThingInvalidError("The 'policyId' must be a string.");
   if (typeof body.policyId === 'string') parsePolicyId(body.policyId);
   if (body.attributes !== undefined && !isObject(body.attributes)) throw new ThingInvalidError("The 'attributes' must be a JSON object.");
@@ -116,7 +116,7 @@ async function createThingPolicy(thingId: string, input: ThingInput, subjects: r
 async function readableThing(thingId: string, subjects: readonly string[]): Promise<{ thing: ThingRecord; enforcer: Enforcer }> {
   const thing = await things().get(thingId, true);
   const enforcer = thing ? await enforcerOf(thing.policyId) : undefined;
-  if (!thing || !enforcer || !enforcer.may(subjects, 'thing:/', 'READ')) throw new ThingNotFoundError(thingId);
+  if (!thing || !enforcer?.may(subjects, 'thing:/', 'READ')) throw new ThingNotFoundError(thingId);
   return { thing, enforcer };
 }
 
@@ -130,10 +130,12 @@ export async function putThing(thingId: string, body: unknown, subjects: readonl
   try {
     if (existing) {
       const enforcer = await enforcerOf(existing.policyId);
-      if (!enforcer || !enforcer.may(subjects, 'thing:/', 'READ')) throw new ThingNotFoundError(thingId);
+      if (!enforcer?.may(subjects, 'thing:/', 'READ')) throw new ThingNotFoundError(thingId);
       if (!enforcer.may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
       if (input.inlinePolicy !== undefined) {
-        throw new ThingInvalidError("'_policy' creates a thing's policy and is only accepted when the thing is created; change the policy at /api/2/policies/{policyId}.");
+        throw new ThingInvalidError(
+          "'_policy' creates a thing's policy and is only accepted when the thing is created; change the policy at /api/2/policies/{policyId}.",
+        );
       }
       const policyId = input.policyId ?? existing.policyId;
       if (policyId !== existing.policyId) {
@@ -157,7 +159,10 @@ export async function putThing(thingId: string, body: unknown, subjects: readonl
       saved = await things().put(thingId, { ...fields, thingId, policyId }, undefined);
     } catch (e) {
       // Someone created the thing meanwhile: the policy made for it goes again (as Ditto does).
-      if (!named && e instanceof RevisionConflict) await policies().delete(policyId, 1).catch(() => undefined);
+      if (!named && e instanceof RevisionConflict)
+        await policies()
+          .delete(policyId, 1)
+          .catch(() => undefined);
       throw e;
     }
     accessCache().invalidateThing(thingId);
@@ -183,7 +188,7 @@ export async function deleteThing(thingId: string, subjects: readonly string[]):
 async function readablePolicy(policyId: string, subjects: readonly string[]): Promise<{ policy: PolicyRecord; enforcer: Enforcer }> {
   const policy = await policies().get(policyId, true);
   const enforcer = policy ? compilePolicy(policy) : undefined;
-  if (!policy || !enforcer || !enforcer.may(subjects, 'policy:/', 'READ')) throw new PolicyNotFoundError(policyId);
+  if (!policy || !enforcer?.may(subjects, 'policy:/', 'READ')) throw new PolicyNotFoundError(policyId);
   return { policy, enforcer };
 }
 

@@ -12,11 +12,15 @@ type Consumer = (event: SQSEvent) => Promise<unknown>;
 let deliver: ((queue: LocalQueue, event: SQSEvent) => Promise<unknown>) | undefined;
 
 /** The local runtime: how a queue's message reaches its consumer. */
-export function registerLocalConsumers(consumers: Record<LocalQueue, Consumer>, invoke: (route: string, consumer: Consumer, event: SQSEvent) => Promise<unknown>): void {
+export function registerLocalConsumers(
+  consumers: Record<LocalQueue, Consumer>,
+  invoke: (route: string, consumer: Consumer, event: SQSEvent) => Promise<unknown>,
+): void {
   deliver = (queue, event) => invoke(queue, consumers[queue], event);
 }
 
 export function consumeLocally(queue: LocalQueue, event: SQSEvent): Promise<unknown> {
-  if (!deliver) return Promise.reject(new Error(`No queue is configured for '${queue}' and no local consumer is registered (the local runtime registers them).`));
+  if (!deliver)
+    return Promise.reject(new Error(`No queue is configured for '${queue}' and no local consumer is registered (the local runtime registers them).`));
   return deliver(queue, event);
 }

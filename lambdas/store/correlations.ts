@@ -41,7 +41,9 @@ export interface Correlation {
  * subjects and ids stay inside DynamoDB's 2 KB key limit.
  */
 export const correlationKey = (thingId: string, path: string, correlationId: string): string =>
-  `${thingId}\n${createHash('sha256').update(JSON.stringify([path, correlationId])).digest('base64url')}`;
+  `${thingId}\n${createHash('sha256')
+    .update(JSON.stringify([path, correlationId]))
+    .digest('base64url')}`;
 
 /** A pending correlation past its deadline may be replaced only after this grace (its timeout check may still run). */
 export const STALE_GRACE_MS = 60_000;
@@ -79,7 +81,13 @@ export class CorrelationsRepository {
           Item: { ...item, [TTL_ATTRIBUTE]: Math.ceil(item.expiresAt / 1000) + 300 },
           ConditionExpression: `${isNew} OR ${isFinished} OR ${isAbandoned}`,
           ExpressionAttributeNames: { '#k': 'key', '#state': 'state', '#issuer': 'issuer' },
-          ExpressionAttributeValues: { ':timedOut': 'timedOut', ':delivered': 'delivered', ':answered': 'answered', ':ws': 'ws', ':staleBefore': Date.now() - STALE_GRACE_MS },
+          ExpressionAttributeValues: {
+            ':timedOut': 'timedOut',
+            ':delivered': 'delivered',
+            ':answered': 'answered',
+            ':ws': 'ws',
+            ':staleBefore': Date.now() - STALE_GRACE_MS,
+          },
         }),
       );
     } catch (e) {
@@ -100,7 +108,11 @@ export class CorrelationsRepository {
    * by the responding connection itself, accepts it. One conditional write, no read before it.
    * Returns undefined when the response is dropped.
    */
-  async answer(key: string, response: StoredResponse, expect: { topic: string; path: string; responderConnectionId?: string }): Promise<Correlation | undefined> {
+  async answer(
+    key: string,
+    response: StoredResponse,
+    expect: { topic: string; path: string; responderConnectionId?: string },
+  ): Promise<Correlation | undefined> {
     const sameMessage = '#topic = :topic AND #path = :path';
     const notFromIssuer = 'attribute_not_exists(#issuer.connectionId) OR #issuer.connectionId <> :responder';
     return this.transition(
@@ -166,4 +178,3 @@ export class CorrelationsRepository {
     }
   }
 }
-

@@ -92,4 +92,3 @@ export function thingsRepository(client: () => DynamoDBDocumentClient = document
 export function policiesRepository(client: () => DynamoDBDocumentClient = documentClient): PoliciesRepository {
   return new VersionedRepository<PolicyRecord>(() => getConfig().tables.policies, TABLES.policies.partitionKey.name, client);
 }
-

@@ -107,7 +107,9 @@ export class SessionsRepository {
         chunks(subjects, 25).map((batch) =>
           this.batchWrite(
             batch.map((subject) => ({
-              PutRequest: { Item: { subject, connectionId, subjects, ...options, ...(tokenExpiresAt !== undefined ? { tokenExpiresAt } : {}), [TTL_ATTRIBUTE]: expires } },
+              PutRequest: {
+                Item: { subject, connectionId, subjects, ...options, ...(tokenExpiresAt !== undefined ? { tokenExpiresAt } : {}), [TTL_ATTRIBUTE]: expires },
+              },
             })),
           ),
         ),
@@ -137,16 +139,18 @@ export class SessionsRepository {
 
   async unsubscribe(connectionId: string, subjects: readonly string[]): Promise<void> {
     await Promise.all([
-      this.client().send(
-        new UpdateCommand({
-          TableName: this.tables.connections,
-          Key: { connectionId },
-          UpdateExpression: 'REMOVE subscription',
-          ConditionExpression: 'attribute_exists(connectionId)',
+      this.client()
+        .send(
+          new UpdateCommand({
+            TableName: this.tables.connections,
+            Key: { connectionId },
+            UpdateExpression: 'REMOVE subscription',
+            ConditionExpression: 'attribute_exists(connectionId)',
+          }),
+        )
+        .catch((e: unknown) => {
+          if (!isConditionFailed(e)) throw e; // the connection is already gone: nothing to unset
         }),
-      ).catch((e: unknown) => {
-        if (!isConditionFailed(e)) throw e; // the connection is already gone: nothing to unset
-      }),
       this.deleteIndexItems(connectionId, subjects),
     ]);
   }
@@ -192,9 +196,7 @@ export class SessionsRepository {
   }
 
   private async deleteIndexItems(connectionId: string, subjects: readonly string[]): Promise<void> {
-    await Promise.all(
-      chunks(subjects, 25).map((batch) => this.batchWrite(batch.map((subject) => ({ DeleteRequest: { Key: { subject, connectionId } } })))),
-    );
+    await Promise.all(chunks(subjects, 25).map((batch) => this.batchWrite(batch.map((subject) => ({ DeleteRequest: { Key: { subject, connectionId } } })))));
   }
 
   private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {

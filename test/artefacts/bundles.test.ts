@@ -83,36 +83,81 @@ const ddb = () => DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: pro
 
 describe('the synthesized Lambda bundles', () => {
   it('cannot load what the runtime does not provide (the module path holds only the AWS SDK)', async () => {
-    await expect(run(process.execPath, ['-e', "require('jose')"], { env: { PATH: process.env.PATH!, NODE_PATH: nodePath }, cwd: tmpdir() })).rejects.toThrow(/Cannot find module 'jose'/);
+    await expect(run(process.execPath, ['-e', "require('jose')"], { env: { PATH: process.env.PATH!, NODE_PATH: nodePath }, cwd: tmpdir() })).rejects.toThrow(
+      /Cannot find module 'jose'/,
+    );
   });
 
   it('has one asset per function', () => {
-    expect(Object.keys(assets).sort()).toEqual(['FanOut', 'HttpApiHandler', 'TokenSweep', 'WsAuthorizer', 'WsConnect', 'WsDefault', 'WsDisconnect', 'WsTimeout']);
+    expect(Object.keys(assets).sort()).toEqual([
+      'FanOut',
+      'HttpApiHandler',
+      'TokenSweep',
+      'WsAuthorizer',
+      'WsConnect',
+      'WsDefault',
+      'WsDisconnect',
+      'WsTimeout',
+    ]);
   });
 
   it('ws-authorizer allows a valid token and puts the subjects in the context', async () => {
     const token = await devToken('artefact');
-    const result = await invoke('WsAuthorizer', { type: 'REQUEST', methodArn: 'arn:aws:execute-api:eu-central-1:123456789012:xyz789/ws/$connect', ...wsConnectEvent('c1=', {}, { Authorization: `Bearer ${token}` }) });
-    expect(result).toMatchObject({ principalId: 'local:artefact', policyDocument: { Statement: [{ Effect: 'Allow' }] }, context: { subjects: '["local:artefact"]' } });
+    const result = await invoke('WsAuthorizer', {
+      type: 'REQUEST',
+      methodArn: 'arn:aws:execute-api:eu-central-1:123456789012:xyz789/ws/$connect',
+      ...wsConnectEvent('c1=', {}, { Authorization: `Bearer ${token}` }),
+    });
+    expect(result).toMatchObject({
+      principalId: 'local:artefact',
+      policyDocument: { Statement: [{ Effect: 'Allow' }] },
+      context: { subjects: '["local:artefact"]' },
+    });
   });
 
   it('ws-connect, ws-default (START-SEND-MESSAGES) and ws-disconnect (without authorizer context) keep the tables right', async () => {
     const name = uniqueName();
     const connectionId = `art${name.slice(-8)}=`;
-    const authorizer = stringifiedContext({ subjects: JSON.stringify([`local:${name}`]), expiresAt: Math.floor(Date.now() / 1000) + 600, principalId: `local:${name}` });
+    const authorizer = stringifiedContext({
+      subjects: JSON.stringify([`local:${name}`]),
+      expiresAt: Math.floor(Date.now() / 1000) + 600,
+      principalId: `local:${name}`,
+    });
     expect(await invoke('WsConnect', wsConnectEvent(connectionId, authorizer))).toEqual({ statusCode: 200 });
-    expect(await invoke('WsDefault', wsMessageEvent(connectionId, 'START-SEND-MESSAGES', authorizer))).toEqual({ statusCode: 200, body: 'START-SEND-MESSAGES:ACK' });
+    expect(await invoke('WsDefault', wsMessageEvent(connectionId, 'START-SEND-MESSAGES', authorizer))).toEqual({
+      statusCode: 200,
+      body: 'START-SEND-MESSAGES:ACK',
+    });
     expect(await invoke('WsDisconnect', wsDisconnectEvent(connectionId))).toEqual({ statusCode: 200 });
     expect((await ddb().send(new GetCommand({ TableName: 'test-connections', Key: { connectionId } }))).Item).toBeUndefined();
   });
 
   it('http-api creates a thing and sends a message (Basic and Bearer)', async () => {
     const thingId = `${uniqueNamespace()}:t`;
-    const put = await invoke('HttpApiHandler', httpApiEvent({ method: 'PUT', url: `/api/2/things/${thingId}`, headers: { authorization: `Basic ${Buffer.from('ditto:ditto').toString('base64')}`, 'content-type': 'application/json' }, body: '{}' }));
+    const put = await invoke(
+      'HttpApiHandler',
+      httpApiEvent({
+        method: 'PUT',
+        url: `/api/2/things/${thingId}`,
+        headers: { authorization: `Basic ${Buffer.from('ditto:ditto').toString('base64')}`, 'content-type': 'application/json' },
+        body: '{}',
+      }),
+    );
     expect(put.statusCode).toBe(201);
-    const send = await invoke('HttpApiHandler', httpApiEvent({ method: 'POST', url: `/api/2/things/${thingId}/inbox/messages/x?timeout=0`, headers: { authorization: `Basic ${Buffer.from('ditto:ditto').toString('base64')}`, 'content-type': 'text/plain' }, body: 'hi' }));
+    const send = await invoke(
+      'HttpApiHandler',
+      httpApiEvent({
+        method: 'POST',
+        url: `/api/2/things/${thingId}/inbox/messages/x?timeout=0`,
+        headers: { authorization: `Basic ${Buffer.from('ditto:ditto').toString('base64')}`, 'content-type': 'text/plain' },
+        body: 'hi',
+      }),
+    );
     expect(send.statusCode).toBe(202);
-    const stranger = await invoke('HttpApiHandler', httpApiEvent({ method: 'GET', url: `/api/2/things/${thingId}`, headers: { authorization: `Bearer ${await devToken(uniqueName())}` } }));
+    const stranger = await invoke(
+      'HttpApiHandler',
+      httpApiEvent({ method: 'GET', url: `/api/2/things/${thingId}`, headers: { authorization: `Bearer ${await devToken(uniqueName())}` } }),
+    );
     expect(stranger.statusCode).toBe(404);
   });
 
@@ -126,7 +171,14 @@ describe('the synthesized Lambda bundles', () => {
         const input = JSON.parse(body) as Record<string, any>;
         received.push({ target: req.headers['x-amz-target'], ...input });
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify({ MessageId: 'm-1', MD5OfMessageBody: createHash('md5').update(input.MessageBody as string).digest('hex') }));
+        res.end(
+          JSON.stringify({
+            MessageId: 'm-1',
+            MD5OfMessageBody: createHash('md5')
+              .update(input.MessageBody as string)
+              .digest('hex'),
+          }),
+        );
       });
     });
     await new Promise<void>((r) => sqs.listen(0, '127.0.0.1', () => r()));
@@ -134,14 +186,33 @@ describe('the synthesized Lambda bundles', () => {
     try {
       const thingId = `${uniqueNamespace()}:t`;
       const basic = `Basic ${Buffer.from('ditto:ditto').toString('base64')}`;
-      expect((await invoke('HttpApiHandler', httpApiEvent({ method: 'PUT', url: `/api/2/things/${thingId}`, headers: { authorization: basic, 'content-type': 'application/json' }, body: '{}' }))).statusCode).toBe(201);
+      expect(
+        (
+          await invoke(
+            'HttpApiHandler',
+            httpApiEvent({ method: 'PUT', url: `/api/2/things/${thingId}`, headers: { authorization: basic, 'content-type': 'application/json' }, body: '{}' }),
+          )
+        ).statusCode,
+      ).toBe(201);
       const authorizer = stringifiedContext({ subjects: JSON.stringify(['nginx:ditto']), principalId: 'nginx:ditto' });
       const [ns, name] = thingId.split(':');
-      const envelope = { topic: `${ns}/${name}/things/live/messages/ask`, path: '/inbox/messages/ask', headers: { 'correlation-id': 'art-1', timeout: '3s' }, value: 1 };
-      const out = await invoke('WsDefault', wsMessageEvent('artefact-issuer=', JSON.stringify(envelope), authorizer), { TIMEOUT_QUEUE_URL: queueUrl, AWS_ENDPOINT_URL_SQS: queueUrl.replace(/\/123456789012.*/, '') });
+      const envelope = {
+        topic: `${ns}/${name}/things/live/messages/ask`,
+        path: '/inbox/messages/ask',
+        headers: { 'correlation-id': 'art-1', timeout: '3s' },
+        value: 1,
+      };
+      const out = await invoke('WsDefault', wsMessageEvent('artefact-issuer=', JSON.stringify(envelope), authorizer), {
+        TIMEOUT_QUEUE_URL: queueUrl,
+        AWS_ENDPOINT_URL_SQS: queueUrl.replace(/\/123456789012.*/, ''),
+      });
       expect(out).toEqual({ statusCode: 200 });
       expect(received).toEqual([expect.objectContaining({ target: 'AmazonSQS.SendMessage', QueueUrl: queueUrl, DelaySeconds: 3 })]);
-      expect(JSON.parse(received[0]!.MessageBody as string)).toMatchObject({ key: expect.stringContaining(thingId), owner: expect.any(String), timeoutMs: 3000 });
+      expect(JSON.parse(received[0]!.MessageBody as string)).toMatchObject({
+        key: expect.stringContaining(thingId),
+        owner: expect.any(String),
+        timeoutMs: 3000,
+      });
     } finally {
       sqs.close();
     }
@@ -151,6 +222,9 @@ describe('the synthesized Lambda bundles', () => {
     const gone = JSON.stringify({ data: '{}', recipients: [{ connectionId: 'gone-connection=', subjects: ['local:nobody'] }] });
     expect(await invoke('FanOut', sqsEvent([gone]))).toEqual({ batchItemFailures: [] });
     expect(await invoke('WsTimeout', sqsEvent([JSON.stringify({ key: 'ns:t\nnothing', owner: 'o', timeoutMs: 1 })]))).toEqual({ batchItemFailures: [] });
-    expect(await invoke('TokenSweep', { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} })).toMatchObject({ checked: expect.any(Number), closed: expect.any(Number) });
+    expect(await invoke('TokenSweep', { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} })).toMatchObject({
+      checked: expect.any(Number),
+      closed: expect.any(Number),
+    });
   });
 });

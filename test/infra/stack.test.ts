@@ -76,7 +76,8 @@ describe('When the stack is synthesized with defaults', () => {
       const used = [...format.matchAll(/\$context\.([A-Za-z0-9_.]+)/g)].map((m) => m[1]!);
       expect(used).toContain('requestId'); // required by API Gateway
       const allowedRe = allowed.map((v) => new RegExp(`^${v.replace(/\./g, '\\.').replace(/\{property\}/g, '[A-Za-z0-9_]+')}$`));
-      for (const v of used) expect({ protocol, variable: v, documented: allowedRe.some((re) => re.test(v)) }).toEqual({ protocol, variable: v, documented: true });
+      for (const v of used)
+        expect({ protocol, variable: v, documented: allowedRe.some((re) => re.test(v)) }).toEqual({ protocol, variable: v, documented: true });
     }
     // The two documented lists really differ where it matters.
     expect(HTTP_API_LOG_VARIABLES).not.toContain('connectionId');
@@ -138,7 +139,10 @@ describe('When the stack is synthesized with defaults', () => {
           Match.objectLike({
             Action: 'execute-api:ManageConnections',
             Resource: {
-              'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('execute-api'), { Ref: Match.stringLikeRegexp('WebSocketApi') }, '/ws/*/@connections/*'])],
+              'Fn::Join': [
+                '',
+                Match.arrayWith([Match.stringLikeRegexp('execute-api'), { Ref: Match.stringLikeRegexp('WebSocketApi') }, '/ws/*/@connections/*']),
+              ],
             },
           }),
         ]),
@@ -164,21 +168,31 @@ describe('When the stack is synthesized with defaults', () => {
   });
 
   it('gives every function its own role instead of the managed AWSLambdaBasicExecutionRole', () => {
-    const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([, r]) => r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service === 'lambda.amazonaws.com');
+    const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(
+      ([, r]) => r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service === 'lambda.amazonaws.com',
+    );
     expect(roles).toHaveLength(8);
     for (const [, role] of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
   it('feeds WebSocket timeouts through an encrypted SQS delay queue with a dead-letter queue', () => {
-    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() }, SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() },
+      SqsManagedSseEnabled: true,
+    });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
     expect(policyStatementsOf(template, 'TIMEOUT_QUEUE_URL')).toHaveLength(1);
   });
 
   it('hands large fan-outs to a fan-out function through a short-lived SQS queue', () => {
-    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 300, RedrivePolicy: { maxReceiveCount: 2, deadLetterTargetArn: Match.anyValue() } });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: 300,
+      RedrivePolicy: { maxReceiveCount: 2, deadLetterTargetArn: Match.anyValue() },
+    });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 5, FunctionResponseTypes: ['ReportBatchItemFailures'] });
-    const senders = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment.Variables.FANOUT_QUEUE_URL !== undefined);
+    const senders = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (f) => f.Properties.Environment.Variables.FANOUT_QUEUE_URL !== undefined,
+    );
     expect(senders).toHaveLength(2); // http-api and ws-default
   });
 
@@ -243,7 +257,11 @@ describe('When the stack is synthesized with defaults', () => {
   it('gives credentials only to the functions that authenticate', () => {
     const withBasic = synth({ devBasicUsers: 'ditto:secret' });
     const functions = Object.entries(withBasic.findResources('AWS::Lambda::Function'));
-    const holding = (variable: string) => functions.filter(([, f]) => f.Properties.Environment.Variables[variable] !== undefined).map(([id]) => id.replace(/Function.*/, '')).sort();
+    const holding = (variable: string) =>
+      functions
+        .filter(([, f]) => f.Properties.Environment.Variables[variable] !== undefined)
+        .map(([id]) => id.replace(/Function.*/, ''))
+        .sort();
     expect(holding('DEV_BASIC_USERS')).toEqual(['HttpApiHandler', 'WsAuthorizer']);
     expect(holding('AUTH_ISSUERS')).toEqual(['HttpApiHandler', 'WsAuthorizer', 'WsDefault']);
   });
@@ -318,9 +336,17 @@ describe('When clients come through the front door (CloudFront)', () => {
   const originOf = (b: any) => config.Origins.find((o: any) => o.Id === b.TargetOriginId);
 
   it('routes /api/2/* to the HTTP API and /ws/2* to the WebSocket API, forwarding all but Host, caching nothing, HTTPS only', () => {
-    for (const [pattern, api] of [['/api/2/*', 'HttpApi'], ['/ws/2*', 'WebSocketApi']] as const) {
+    for (const [pattern, api] of [
+      ['/api/2/*', 'HttpApi'],
+      ['/ws/2*', 'WebSocketApi'],
+    ] as const) {
       const b = behavior(pattern);
-      expect(b).toMatchObject({ CachePolicyId: CACHING_DISABLED, OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST, ViewerProtocolPolicy: 'https-only', Compress: false });
+      expect(b).toMatchObject({
+        CachePolicyId: CACHING_DISABLED,
+        OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST,
+        ViewerProtocolPolicy: 'https-only',
+        Compress: false,
+      });
       const origin = originOf(b);
       expect(JSON.stringify(origin.DomainName)).toMatch(new RegExp(`${api}[A-Za-z0-9]*".*execute-api`));
       expect(origin.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] });
@@ -341,14 +367,22 @@ describe('When clients come through the front door (CloudFront)', () => {
     const origin = originOf(behavior('/console*'));
     expect(origin.OriginAccessControlId).toBeDefined();
     expect(origin.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
-    template.hasResourceProperties('AWS::S3::Bucket', { PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true } });
-    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: Match.objectLike({ SigningBehavior: 'always', OriginAccessControlOriginType: 's3' }) });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: Match.objectLike({ SigningBehavior: 'always', OriginAccessControlOriginType: 's3' }),
+    });
   });
 
   it('outputs one base URL with /api/2 and /ws/2, and keeps the raw API Gateway URLs', () => {
     template.hasOutput('BaseUrl', { Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('Distribution'), 'DomainName'] }]] } });
-    template.hasOutput('HttpUrl', { Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('Distribution'), 'DomainName'] }, '/api/2']] } });
-    template.hasOutput('WebSocketUrl', { Value: { 'Fn::Join': ['', ['wss://', { 'Fn::GetAtt': [Match.stringLikeRegexp('Distribution'), 'DomainName'] }, '/ws/2']] } });
+    template.hasOutput('HttpUrl', {
+      Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('Distribution'), 'DomainName'] }, '/api/2']] },
+    });
+    template.hasOutput('WebSocketUrl', {
+      Value: { 'Fn::Join': ['', ['wss://', { 'Fn::GetAtt': [Match.stringLikeRegexp('Distribution'), 'DomainName'] }, '/ws/2']] },
+    });
     template.hasOutput('ApiGatewayHttpUrl', {});
     template.hasOutput('ApiGatewayWebSocketUrl', {});
   });
@@ -367,7 +401,10 @@ describe('When clients come through the front door (CloudFront)', () => {
     const certificateArn = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
     const custom = synth({ frontDoor: { domainName: 'things.example.com', certificateArn, hostedZone: { id: 'Z123', name: 'example.com' } } });
     custom.hasResourceProperties('AWS::CloudFront::Distribution', {
-      DistributionConfig: Match.objectLike({ Aliases: ['things.example.com'], ViewerCertificate: { AcmCertificateArn: certificateArn, MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' } }),
+      DistributionConfig: Match.objectLike({
+        Aliases: ['things.example.com'],
+        ViewerCertificate: { AcmCertificateArn: certificateArn, MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' },
+      }),
     });
     custom.resourceCountIs('AWS::Route53::RecordSet', 2);
     custom.hasOutput('WebSocketUrl', { Value: 'wss://things.example.com/ws/2' });
@@ -376,20 +413,31 @@ describe('When clients come through the front door (CloudFront)', () => {
 
   it('adds a WAF web ACL with a rate rule per client IP when asked, only in us-east-1', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new MessagingStack(app, 'Waf', { issuers: [ISSUER], env: { account: '123456789012', region: 'us-east-1' }, frontDoor: { wafRateLimit: 2000 } });
+    const stack = new MessagingStack(app, 'Waf', {
+      issuers: [ISSUER],
+      env: { account: '123456789012', region: 'us-east-1' },
+      frontDoor: { wafRateLimit: 2000 },
+    });
     const waf = Template.fromStack(stack);
     waf.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'CLOUDFRONT',
-      Rules: [Match.objectLike({ Action: { Block: {} }, Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } } })],
+      Rules: [
+        Match.objectLike({ Action: { Block: {} }, Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } } }),
+      ],
     });
-    waf.hasResourceProperties('AWS::CloudFront::Distribution', { DistributionConfig: Match.objectLike({ WebACLId: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } }) });
+    waf.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({ WebACLId: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } }),
+    });
     expect(() => synth({ frontDoor: { wafRateLimit: 2000 } })).toThrow(/must be created in us-east-1/);
   });
 
   it('configures a Cognito user pool as an issuer with identity=cognito (ID tokens: audience = app client id)', () => {
     const withCognito = synth({ identity: 'cognito' });
     withCognito.hasResourceProperties('AWS::Cognito::UserPool', { AdminCreateUserConfig: { AllowAdminCreateUserOnly: true } });
-    withCognito.hasResourceProperties('AWS::Cognito::UserPoolClient', { ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_PASSWORD_AUTH']), GenerateSecret: false });
+    withCognito.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_PASSWORD_AUTH']),
+      GenerateSecret: false,
+    });
     const http = Object.entries(withCognito.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('HttpApiHandler'))![1];
     // The JSON with the deploy-time ids as <LogicalId> placeholders.
     const parts = http.Properties.Environment.Variables.AUTH_ISSUERS['Fn::Join'][1] as (string | { Ref: string })[];
@@ -414,14 +462,39 @@ describe('When it comes to operating it', () => {
 
   it('has a dashboard with the router metrics beside Lambda, API Gateway, DynamoDB and SQS', () => {
     const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody);
-    for (const title of ['Messages and deliveries', 'Failures', 'Responses and timeouts', 'Time to first delivery', 'Lambda errors', 'Lambda throttles', 'Lambda duration p99', 'Lambda concurrent executions', 'HTTP API requests, 4xx, 5xx', 'WebSocket connects', 'DynamoDB throttle events', 'DynamoDB latency', 'Queue age']) {
+    for (const title of [
+      'Messages and deliveries',
+      'Failures',
+      'Responses and timeouts',
+      'Time to first delivery',
+      'Lambda errors',
+      'Lambda throttles',
+      'Lambda duration p99',
+      'Lambda concurrent executions',
+      'HTTP API requests, 4xx, 5xx',
+      'WebSocket connects',
+      'DynamoDB throttle events',
+      'DynamoDB latency',
+      'Queue age',
+    ]) {
       expect(body).toContain(title);
     }
-    for (const metric of ['MessagesSent', 'Deliveries', 'FailedDeliveries', 'ResponsesRouted', 'Timeouts', 'TimeToFirstDelivery', 'ApproximateAgeOfOldestMessage', 'ConnectCount', '5xx']) expect(body).toContain(metric);
+    for (const metric of [
+      'MessagesSent',
+      'Deliveries',
+      'FailedDeliveries',
+      'ResponsesRouted',
+      'Timeouts',
+      'TimeToFirstDelivery',
+      'ApproximateAgeOfOldestMessage',
+      'ConnectCount',
+      '5xx',
+    ])
+      expect(body).toContain(metric);
     expect(body).toContain('DittoLiveRouter');
   });
 
-  it('alarms on dead letters (> 0), on each function\'s errors and throttles, on table throttles, failed deliveries and 5xx rates', () => {
+  it("alarms on dead letters (> 0), on each function's errors and throttles, on table throttles, failed deliveries and 5xx rates", () => {
     const all = alarms();
     const dlq = all.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
     expect(dlq.map((a) => [a.Threshold, a.ComparisonOperator])).toEqual([
@@ -434,7 +507,11 @@ describe('When it comes to operating it', () => {
     const failed = expression('FailedDeliveries')!;
     expect(failed.Threshold).toBe(10);
     expect(JSON.stringify(failed.Metrics)).toContain('DittoLiveRouter');
-    expect(failed.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric.Dimensions.find((d: any) => d.Name === 'handler').Value).sort()).toEqual(['fanout', 'http-api', 'ws-default']);
+    expect(
+      failed.Metrics.filter((m: any) => m.MetricStat)
+        .map((m: any) => m.MetricStat.Metric.Dimensions.find((d: any) => d.Name === 'handler').Value)
+        .sort(),
+    ).toEqual(['fanout', 'http-api', 'ws-default']);
     expect(expression('100 * errors / requests')!.Threshold).toBe(1);
     expect(expression('IntegrationError')!.Threshold).toBe(5);
     expect(all.filter((a) => JSON.stringify(a.Metrics ?? []).includes('WriteThrottleEvents'))).toHaveLength(5);
@@ -454,8 +531,10 @@ describe('When it comes to operating it', () => {
     synth({ tracing: true }).allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
   });
 
-  it('sets the handlers\' log level and Powertools service name', () => {
-    template.allResourcesProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_SERVICE_NAME: 'ditto-live-router' }) } });
+  it("sets the handlers' log level and Powertools service name", () => {
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_SERVICE_NAME: 'ditto-live-router' }) },
+    });
   });
 });
 

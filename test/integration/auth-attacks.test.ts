@@ -70,7 +70,12 @@ describe('forged and stale tokens', () => {
 
   it('rejects a token signed by another key with the same kid', async () => {
     const { privateKey } = await generateKeyPair('ES256');
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: devPrivateJwk().kid! }).setIssuer(DEV_ISSUER).setSubject('admin').setExpirationTime('1h').sign(privateKey);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: devPrivateJwk().kid! })
+      .setIssuer(DEV_ISSUER)
+      .setSubject('admin')
+      .setExpirationTime('1h')
+      .sign(privateKey);
     await expectRejected(token);
   });
 
@@ -83,7 +88,12 @@ describe('forged and stale tokens', () => {
   it('rejects key confusion: HS256 signed with the public key as the secret', async () => {
     const publicJwk = devPublicJwk();
     const secret = new TextEncoder().encode(JSON.stringify(publicJwk));
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: publicJwk.kid! }).setIssuer(DEV_ISSUER).setSubject('admin').setExpirationTime('1h').sign(secret);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', kid: publicJwk.kid! })
+      .setIssuer(DEV_ISSUER)
+      .setSubject('admin')
+      .setExpirationTime('1h')
+      .sign(secret);
     await expectRejected(token);
     const x = await importJWK(publicJwk, 'ES256');
     expect(await exportJWK(x)).toBeDefined(); // the public key itself is what an attacker would have
@@ -108,7 +118,10 @@ describe('tokens in the wrong place', () => {
     const ns = uniqueNamespace();
     const owner = await bearer(uniqueName());
     await putJson(gateway, `/api/2/things/${ns}:t`, owner, {});
-    const res = await http(gateway, 'POST', `/api/2/things/${ns}:t/inbox/messages/x?timeout=0`, { body: 'x', headers: { 'x-access-token': owner.slice(7), 'access_token': owner.slice(7) } });
+    const res = await http(gateway, 'POST', `/api/2/things/${ns}:t/inbox/messages/x?timeout=0`, {
+      body: 'x',
+      headers: { 'x-access-token': owner.slice(7), access_token: owner.slice(7) },
+    });
     expect(res.status).toBe(401);
   });
 });

@@ -20,11 +20,14 @@ beforeAll(async () => {
 afterAll(async () => gateway.stop());
 
 const ddb = () => DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT }));
-const json = (r: { body?: string; isBase64Encoded?: boolean }) => JSON.parse(r.isBase64Encoded ? Buffer.from(r.body!, 'base64').toString() : r.body!) as Record<string, any>;
+const json = (r: { body?: string; isBase64Encoded?: boolean }) =>
+  JSON.parse(r.isBase64Encoded ? Buffer.from(r.body!, 'base64').toString() : r.body!) as Record<string, any>;
 
 async function thingOf(auth: string): Promise<string> {
   const thingId = `${uniqueNamespace()}:t`;
-  const created = await httpHandler(httpApiEvent({ method: 'PUT', url: `/api/2/things/${thingId}`, headers: { authorization: auth, 'content-type': 'application/json' }, body: '{}' }));
+  const created = await httpHandler(
+    httpApiEvent({ method: 'PUT', url: `/api/2/things/${thingId}`, headers: { authorization: auth, 'content-type': 'application/json' }, body: '{}' }),
+  );
   expect(created.statusCode).toBe(201);
   return thingId;
 }
@@ -50,7 +53,12 @@ describe('HTTP API payload format 2.0', () => {
     const thingId = await thingOf(auth);
     const started = Date.now();
     const res = await httpHandler(
-      httpApiEvent({ method: 'POST', url: `/api/2/things/${thingId}/inbox/messages/slow?timeout=29`, headers: { authorization: auth, 'content-type': 'application/json' }, body: '{}' }),
+      httpApiEvent({
+        method: 'POST',
+        url: `/api/2/things/${thingId}/inbox/messages/slow?timeout=29`,
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: '{}',
+      }),
       { getRemainingTimeInMillis: () => 2500 - (Date.now() - started) }, // a cold container with little time left
     );
     expect(res.statusCode).toBe(408);
@@ -62,10 +70,17 @@ describe('WebSocket API events', () => {
   it('connects, subscribes and cleans up from stringified authorizer context, and on $disconnect without any context', async () => {
     const name = uniqueName();
     const connectionId = `fx${uniqueName().slice(-8)}=`;
-    const authorizer = stringifiedContext({ subjects: JSON.stringify([`local:${name}`]), expiresAt: Math.floor(Date.now() / 1000) + 3600, principalId: `local:${name}` });
+    const authorizer = stringifiedContext({
+      subjects: JSON.stringify([`local:${name}`]),
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      principalId: `local:${name}`,
+    });
     expect(await connectHandler(wsConnectEvent(connectionId, authorizer))).toEqual({ statusCode: 200 });
     expect(await defaultHandler(wsMessageEvent(connectionId, 'START-SEND-MESSAGES', authorizer))).toEqual({ statusCode: 200, body: 'START-SEND-MESSAGES:ACK' });
-    const index = () => ddb().send(new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }));
+    const index = () =>
+      ddb().send(
+        new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }),
+      );
     expect((await index()).Items).toHaveLength(1);
     expect((await index()).Items![0]!.tokenExpiresAt).toBe(Number(authorizer.expiresAt));
 
@@ -80,7 +95,11 @@ describe('SQS events', () => {
     const name = uniqueName();
     const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(name) });
     await client.subscribe();
-    const [item] = (await ddb().send(new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }))).Items!;
+    const [item] = (
+      await ddb().send(
+        new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }),
+      )
+    ).Items!;
     const data = JSON.stringify({ topic: 'ns/t/things/live/messages/x', path: '/inbox/messages/x', headers: {}, value: 'via sqs' });
     const out = await fanOutHandler(sqsEvent([JSON.stringify({ data, recipients: [{ connectionId: item!.connectionId, subjects: [`local:${name}`] }] })]));
     expect(out).toEqual({ batchItemFailures: [] });

@@ -18,15 +18,30 @@ beforeAll(async () => {
 });
 afterAll(async () => gateway.stop());
 
-const fireAndForget = () => http(gateway, 'POST', `/api/2/things/${thingId}/inbox/messages/ping?timeout=0`, { auth, body: '{"ok":1}', headers: { 'content-type': 'application/json' } });
+const fireAndForget = () =>
+  http(gateway, 'POST', `/api/2/things/${thingId}/inbox/messages/ping?timeout=0`, { auth, body: '{"ok":1}', headers: { 'content-type': 'application/json' } });
 
 describe('HTTP bad input', () => {
   const big = (n: number) => 'x'.repeat(n);
   const cases: [string, string, string, { body?: string | Buffer; headers?: Record<string, string> }, number, string][] = [
     ['invalid JSON in a thing', 'PUT', '/api/2/things/{id}', { body: '{"a":', headers: { 'content-type': 'application/json' } }, 400, 'json.invalid'],
     ['a non-object thing', 'PUT', '/api/2/things/{id}', { body: '"text"', headers: { 'content-type': 'application/json' } }, 400, 'things:thing.invalid'],
-    ['an extra field in a thing', 'PUT', '/api/2/things/{id}', { body: '{"colour":"red"}', headers: { 'content-type': 'application/json' } }, 400, 'things:thing.invalid'],
-    ['a wrong type in a thing', 'PUT', '/api/2/things/{id}', { body: '{"attributes":[1]}', headers: { 'content-type': 'application/json' } }, 400, 'things:thing.invalid'],
+    [
+      'an extra field in a thing',
+      'PUT',
+      '/api/2/things/{id}',
+      { body: '{"colour":"red"}', headers: { 'content-type': 'application/json' } },
+      400,
+      'things:thing.invalid',
+    ],
+    [
+      'a wrong type in a thing',
+      'PUT',
+      '/api/2/things/{id}',
+      { body: '{"attributes":[1]}', headers: { 'content-type': 'application/json' } },
+      400,
+      'things:thing.invalid',
+    ],
     ['a too long thing id', 'GET', `/api/2/things/ns:${big(300)}`, {}, 400, 'things:id.invalid'],
     ['a control character in an id', 'GET', '/api/2/things/ns:a%01b', {}, 400, 'things:id.invalid'],
     ['a / in an id', 'GET', '/api/2/things/ns:a%2Fb', {}, 400, 'things:id.invalid'],
@@ -35,14 +50,49 @@ describe('HTTP bad input', () => {
     ['an empty subject', 'POST', '/api/2/things/{id}/inbox/messages/', { body: 'x' }, 400, 'messages:subject.invalid'],
     ['a subject of only slashes', 'POST', '/api/2/things/{id}/inbox/messages/%2F%2F', { body: 'x' }, 400, 'messages:subject.invalid'],
     ['a huge subject', 'POST', `/api/2/things/{id}/inbox/messages/${big(8000)}?timeout=0`, { body: 'x' }, 202, ''],
-    ['a body over the limit', 'POST', '/api/2/things/{id}/inbox/messages/x?timeout=0', { body: big(128 * 1024 + 1), headers: { 'content-type': 'text/plain' } }, 413, 'messages:payload.toolarge'],
-    ['invalid UTF-8 declared as text', 'POST', '/api/2/things/{id}/inbox/messages/x?timeout=0', { body: Buffer.from([0x68, 0xc3, 0x28]), headers: { 'content-type': 'text/plain' } }, 400, 'messages:payload.invalid'],
-    ['deeply nested JSON', 'POST', '/api/2/things/{id}/inbox/messages/x?timeout=0', { body: `${'['.repeat(5000)}${']'.repeat(5000)}`, headers: { 'content-type': 'application/json' } }, 400, 'json.invalid'],
-    ['a JSON payload that is not JSON', 'POST', '/api/2/things/{id}/inbox/messages/x?timeout=0', { body: '{nope', headers: { 'content-type': 'application/json' } }, 400, 'json.invalid'],
+    [
+      'a body over the limit',
+      'POST',
+      '/api/2/things/{id}/inbox/messages/x?timeout=0',
+      { body: big(128 * 1024 + 1), headers: { 'content-type': 'text/plain' } },
+      413,
+      'messages:payload.toolarge',
+    ],
+    [
+      'invalid UTF-8 declared as text',
+      'POST',
+      '/api/2/things/{id}/inbox/messages/x?timeout=0',
+      { body: Buffer.from([0x68, 0xc3, 0x28]), headers: { 'content-type': 'text/plain' } },
+      400,
+      'messages:payload.invalid',
+    ],
+    [
+      'deeply nested JSON',
+      'POST',
+      '/api/2/things/{id}/inbox/messages/x?timeout=0',
+      { body: `${'['.repeat(5000)}${']'.repeat(5000)}`, headers: { 'content-type': 'application/json' } },
+      400,
+      'json.invalid',
+    ],
+    [
+      'a JSON payload that is not JSON',
+      'POST',
+      '/api/2/things/{id}/inbox/messages/x?timeout=0',
+      { body: '{nope', headers: { 'content-type': 'application/json' } },
+      400,
+      'json.invalid',
+    ],
     ['a negative timeout', 'POST', '/api/2/things/{id}/inbox/messages/x?timeout=-5', { body: 'x' }, 400, 'timeout.invalid'],
     ['an unparsable timeout', 'POST', '/api/2/things/{id}/inbox/messages/x?timeout=1h', { body: 'x' }, 400, 'timeout.invalid'],
     ['a bad response-required', 'POST', '/api/2/things/{id}/inbox/messages/x?response-required=maybe', { body: 'x' }, 400, 'header.invalid'],
-    ['a huge header value', 'POST', '/api/2/things/{id}/inbox/messages/x?timeout=0', { body: 'x', headers: { 'x-huge': big(9000) } }, 431, 'gateway:headers.toolarge'],
+    [
+      'a huge header value',
+      'POST',
+      '/api/2/things/{id}/inbox/messages/x?timeout=0',
+      { body: 'x', headers: { 'x-huge': big(9000) } },
+      431,
+      'gateway:headers.toolarge',
+    ],
     ['an unknown route', 'GET', '/api/2/nothing/here', {}, 404, 'gateway:resource.notfound'],
     ['a wrong method', 'GET', '/api/2/things/{id}/inbox/messages/x', {}, 405, 'gateway:method.notallowed'],
   ];
@@ -62,7 +112,11 @@ describe('HTTP bad input', () => {
   });
 
   it('accepts a body just under the limit', async () => {
-    const res = await http(gateway, 'POST', `/api/2/things/${thingId}/inbox/messages/x?timeout=0`, { auth, body: 'x'.repeat(120 * 1024), headers: { 'content-type': 'text/plain' } });
+    const res = await http(gateway, 'POST', `/api/2/things/${thingId}/inbox/messages/x?timeout=0`, {
+      auth,
+      body: 'x'.repeat(120 * 1024),
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(res.status).toBe(202);
   });
 });
@@ -74,7 +128,8 @@ describe('WebSocket bad input', () => {
   });
   afterAll(async () => client.close());
 
-  const envelope = (over: Record<string, unknown> = {}) => JSON.stringify({ topic, path: '/inbox/messages/ping', headers: { 'response-required': false }, value: 1, ...over });
+  const envelope = (over: Record<string, unknown> = {}) =>
+    JSON.stringify({ topic, path: '/inbox/messages/ping', headers: { 'response-required': false }, value: 1, ...over });
   const cases: [string, string, number, string][] = [
     ['invalid JSON', '{"topic":', 400, 'json.invalid'],
     ['non-object JSON', '[1,2,3]', 400, 'messages:messageformat.invalid'],
@@ -89,7 +144,12 @@ describe('WebSocket bad input', () => {
     ['an invalid thing id', envelope({ topic: topic.replace(/^[^/]+/, '9bad') }), 400, 'things:id.invalid'],
     ['an empty subject', envelope({ topic: topic.replace('/ping', '/'), path: '/inbox/messages/' }), 400, 'messages:subject.invalid'],
     ['deeply nested JSON', `{"topic":"${topic}","path":"/inbox/messages/ping","value":${'['.repeat(5000)}${']'.repeat(5000)}}`, 400, 'json.invalid'],
-    ['thousands of headers', envelope({ headers: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`h${i}`, 'v'])) }), 431, 'gateway:headers.toolarge'],
+    [
+      'thousands of headers',
+      envelope({ headers: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`h${i}`, 'v'])) }),
+      431,
+      'gateway:headers.toolarge',
+    ],
     ['a huge header value', envelope({ headers: { big: 'v'.repeat(10_000) } }), 431, 'gateway:headers.toolarge'],
     ['a bad timeout', envelope({ headers: { timeout: 'forever' } }), 400, 'timeout.invalid'],
     ['an unknown control frame', 'PLEASE-SEND-EVERYTHING', 400, 'messages:messageformat.invalid'],
@@ -132,7 +192,15 @@ describe('fuzzing', () => {
     const frame = fc.oneof(
       fc.string(),
       fc.json(),
-      fc.record({ topic: fc.oneof(fc.constant(topic), fc.string()), path: fc.oneof(fc.constant('/inbox/messages/ping'), fc.string()), headers: fc.dictionary(fc.string(), fc.jsonValue()), value: fc.jsonValue(), status: fc.oneof(fc.integer(), fc.constant(undefined)) }).map((o) => JSON.stringify(o)),
+      fc
+        .record({
+          topic: fc.oneof(fc.constant(topic), fc.string()),
+          path: fc.oneof(fc.constant('/inbox/messages/ping'), fc.string()),
+          headers: fc.dictionary(fc.string(), fc.jsonValue()),
+          value: fc.jsonValue(),
+          status: fc.oneof(fc.integer(), fc.constant(undefined)),
+        })
+        .map((o) => JSON.stringify(o)),
       fc.constantFrom('START-SEND-MESSAGES', 'STOP-SEND-MESSAGES', 'JWT-TOKEN?jwtToken=x').chain((c) => fc.string().map((q) => `${c}?${q}`)),
     );
     const authorizer = { subjects: JSON.stringify(['local:fuzzer']) };
@@ -144,7 +212,7 @@ describe('fuzzing', () => {
           new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('hang')), 5000))),
         ]).finally(() => clearTimeout(timer))) as { statusCode: number; body?: string };
         expect(result.statusCode).toBe(200);
-        if (result.body !== undefined && result.body.startsWith('{')) {
+        if (result.body?.startsWith('{')) {
           const reply = JSON.parse(result.body);
           expect(reply.value).toMatchObject({ status: expect.any(Number), error: expect.any(String) });
         }

@@ -60,9 +60,16 @@ async function thing(bearerUser: string): Promise<string> {
   const entries = {
     DITTO: {
       subjects: { 'nginx:ditto': { type: 'basic' } },
-      resources: { 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'message:/': { grant: ['READ', 'WRITE'], revoke: [] } },
+      resources: {
+        'policy:/': { grant: ['READ', 'WRITE'], revoke: [] },
+        'thing:/': { grant: ['READ', 'WRITE'], revoke: [] },
+        'message:/': { grant: ['READ', 'WRITE'], revoke: [] },
+      },
     },
-    APP: { subjects: { [`local:${bearerUser}`]: { type: 'jwt' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'message:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
+    APP: {
+      subjects: { [`local:${bearerUser}`]: { type: 'jwt' } },
+      resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'message:/': { grant: ['READ', 'WRITE'], revoke: [] } },
+    },
   };
   expect((await putJson(gateway, `/api/2/policies/${thingId}`, basic('ditto', 'ditto'), { entries })).status).toBe(201);
   expect((await putJson(gateway, `/api/2/things/${thingId}`, basic('ditto', 'ditto'), { policyId: thingId })).status).toBe(201);
@@ -77,7 +84,13 @@ async function respondingDevice(auth: string, status = 200): Promise<TestClient>
   device.ws.on('message', (data) => {
     const m = JSON.parse(data.toString());
     if (m.status !== undefined) return;
-    device.send({ topic: m.topic, path: m.path, headers: { 'correlation-id': m.headers['correlation-id'], 'content-type': 'application/json' }, value: { got: m.value, path: m.path }, status });
+    device.send({
+      topic: m.topic,
+      path: m.path,
+      headers: { 'correlation-id': m.headers['correlation-id'], 'content-type': 'application/json' },
+      value: { got: m.value, path: m.path },
+      status,
+    });
   });
   return device;
 }
@@ -96,8 +109,18 @@ describe('Ditto JavaScript client over WebSocket', () => {
 
     const sender = await TestClient.connect(gateway.wsUrl, { auth: await bearer(app) });
     const [ns, name] = thingId.split(':');
-    sender.send({ topic: `${ns}/${name}/things/live/messages/turnOff`, path: '/inbox/messages/turnOff', headers: { 'content-type': 'text/plain', 'response-required': false }, value: 'now' });
-    sender.send({ topic: `${ns}/${name}/things/live/messages/blink`, path: '/features/lamp/inbox/messages/blink', headers: { 'content-type': 'text/plain', 'response-required': false }, value: 'twice' });
+    sender.send({
+      topic: `${ns}/${name}/things/live/messages/turnOff`,
+      path: '/inbox/messages/turnOff',
+      headers: { 'content-type': 'text/plain', 'response-required': false },
+      value: 'now',
+    });
+    sender.send({
+      topic: `${ns}/${name}/things/live/messages/blink`,
+      path: '/features/lamp/inbox/messages/blink',
+      headers: { 'content-type': 'text/plain', 'response-required': false },
+      value: 'twice',
+    });
     for (let i = 0; i < 50 && (thingMessages.length === 0 || featureMessages.length === 0); i++) await new Promise((r) => setTimeout(r, 50));
     expect(thingMessages).toEqual([expect.objectContaining({ topic: `${ns}/${name}/things/live/messages/turnOff`, value: 'now' })]);
     expect(featureMessages).toEqual([expect.objectContaining({ path: '/features/lamp/inbox/messages/blink', value: 'twice' })]);
@@ -152,7 +175,11 @@ describe('Ditto JavaScript client over HTTP', () => {
     const thingId = await thing(app);
     const device = await respondingDevice(basic('ditto', 'ditto'));
     const token = (await bearer(app)).slice('Bearer '.length);
-    const client = DittoNodeClient.newHttpClient().withoutTls().withDomain(domain).withAuthProvider(NodeHttpBearerAuth.newInstance({ getToken: () => token })).build();
+    const client = DittoNodeClient.newHttpClient()
+      .withoutTls()
+      .withDomain(domain)
+      .withAuthProvider(NodeHttpBearerAuth.newInstance({ getToken: () => token }))
+      .build();
     const response = await client.getMessagesHandle().messageToFeature(thingId, 'lamp', 'dim', 50 as unknown as string, 'application/json');
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ got: 50, path: '/features/lamp/inbox/messages/dim' });

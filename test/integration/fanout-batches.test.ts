@@ -19,7 +19,14 @@ it('delivers to every recipient exactly once across batches, also when one conne
   const deviceSubject = `local:${JSON.parse(Buffer.from(device.split('.')[1]!, 'base64url').toString()).sub}`;
   await putJson(gateway, `/api/2/policies/${ns}:p`, owner, {
     entries: {
-      OWNER: { subjects: { [`local:${JSON.parse(Buffer.from(owner.split('.')[1]!, 'base64url').toString()).sub}`]: { type: 't' } }, resources: { 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'message:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
+      OWNER: {
+        subjects: { [`local:${JSON.parse(Buffer.from(owner.split('.')[1]!, 'base64url').toString()).sub}`]: { type: 't' } },
+        resources: {
+          'policy:/': { grant: ['READ', 'WRITE'], revoke: [] },
+          'thing:/': { grant: ['READ', 'WRITE'], revoke: [] },
+          'message:/': { grant: ['READ', 'WRITE'], revoke: [] },
+        },
+      },
       DEVICES: { subjects: { [deviceSubject]: { type: 't' } }, resources: { 'message:/': { grant: ['READ'], revoke: [] } } },
     },
   });
@@ -29,7 +36,11 @@ it('delivers to every recipient exactly once across batches, also when one conne
   clients[5]!.ws.terminate(); // gone before the message: its index item is stale
   const alive = clients.filter((_, i) => i !== 5);
 
-  const res = await http(gateway, 'POST', `/api/2/things/${ns}:t/outbox/messages/alarm?timeout=0`, { auth: owner, body: '"fire"', headers: { 'content-type': 'application/json' } });
+  const res = await http(gateway, 'POST', `/api/2/things/${ns}:t/outbox/messages/alarm?timeout=0`, {
+    auth: owner,
+    body: '"fire"',
+    headers: { 'content-type': 'application/json' },
+  });
   expect(res.status).toBe(202);
   for (const c of alive) expect((await c.nextJson()).value).toBe('fire');
   expect(await Promise.all(alive.map((c) => c.silentFor(200)))).toEqual(alive.map(() => true)); // exactly once

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resetConfig } from '../../lambdas/config';
 import { TABLES, type TableKey } from '../../lambdas/store/schema';
 import { createTables, type LocalDynamo, startDynamoDbLocal } from '../../local/dynamodb';
 import { type LocalGateway, startGateway } from '../../local/gateway';
@@ -47,12 +48,20 @@ describe('DynamoDB outage', () => {
     expect(down.json()).toMatchObject({ status: 503, error: 'gateway:service.unavailable' });
     expect(Date.now() - started).toBeLessThan(10_000);
     client.send({ topic: `${ns}/t/things/live/messages/x`, path: '/inbox/messages/x', headers: { 'correlation-id': 'during-outage' }, value: 1 });
-    expect(await client.nextJson(15_000)).toMatchObject({ status: 503, headers: { 'correlation-id': 'during-outage' }, value: { error: 'gateway:service.unavailable' } });
+    expect(await client.nextJson(15_000)).toMatchObject({
+      status: 503,
+      headers: { 'correlation-id': 'during-outage' },
+      value: { error: 'gateway:service.unavailable' },
+    });
     client.send('START-SEND-MESSAGES');
     expect(await client.nextJson(15_000)).toMatchObject({ status: 503 });
 
     dynamo = await startDynamoDbLocal({ port, dbPath });
-    const up = await http(gateway, 'POST', `/api/2/things/${ns}:t/inbox/messages/x?timeout=0`, { auth: owner, body: '"back"', headers: { 'content-type': 'application/json' } });
+    const up = await http(gateway, 'POST', `/api/2/things/${ns}:t/inbox/messages/x?timeout=0`, {
+      auth: owner,
+      body: '"back"',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(up.status).toBe(202);
     expect(await client.nextJson()).toMatchObject({ value: 'back' }); // the subscription survived in the persisted table
     await client.close();
@@ -71,17 +80,19 @@ describe('unexpected handler errors', () => {
     // A misconfiguration the code cannot anticipate: the correlations table is missing.
     const table = process.env.CORRELATIONS_TABLE;
     process.env.CORRELATIONS_TABLE = 'table-that-does-not-exist';
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require('../../lambdas/config') as typeof import('../../lambdas/config')).resetConfig();
+    resetConfig();
     try {
       client.send({ topic: `${ns}/t/things/live/messages/x`, path: '/inbox/messages/x', headers: { 'correlation-id': 'will-fail' }, value: 1 });
-      expect(await client.nextJson()).toMatchObject({ status: 500, headers: { 'correlation-id': 'will-fail' }, value: { status: 500, error: 'gateway:internalerror' } });
+      expect(await client.nextJson()).toMatchObject({
+        status: 500,
+        headers: { 'correlation-id': 'will-fail' },
+        value: { status: 500, error: 'gateway:internalerror' },
+      });
       expect(errors.some((e) => e.includes('will-fail') && e.includes('unhandled error'))).toBe(true);
     } finally {
       console.error = original;
       process.env.CORRELATIONS_TABLE = table;
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      (require('../../lambdas/config') as typeof import('../../lambdas/config')).resetConfig();
+      resetConfig();
     }
     // Still serving, on the same connection.
     client.send({ topic: `${ns}/t/things/live/messages/x`, path: '/inbox/messages/x', headers: { 'response-required': false }, value: 1 });

@@ -23,7 +23,12 @@ describe('WebSocket to WebSocket', () => {
     app.send(message(w, 'turnOff', { 'correlation-id': 'c-1', 'x-custom': 'kept', authorization: 'Bearer leaked?' }));
     const got = await device.nextJson();
     expect(got).toMatchObject({ topic: w.topic('turnOff'), path: '/inbox/messages/turnOff', value: { on: true } });
-    expect(got.headers).toMatchObject({ 'correlation-id': 'c-1', 'x-custom': 'kept', 'ditto-originator': `local:${w.owner}`, 'content-type': 'application/json' });
+    expect(got.headers).toMatchObject({
+      'correlation-id': 'c-1',
+      'x-custom': 'kept',
+      'ditto-originator': `local:${w.owner}`,
+      'content-type': 'application/json',
+    });
     expect(got.headers.authorization).toBeUndefined();
 
     device.send({ topic: got.topic, path: got.path, headers: { 'correlation-id': 'c-1', 'content-type': 'text/plain' }, value: 'done', status: 200 });
@@ -57,7 +62,12 @@ describe('WebSocket to WebSocket', () => {
     const app = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
     app.send(message(w, 'noone', { 'correlation-id': 'c-timeout', timeout: '300ms' }));
     const error = await app.nextJson(3000);
-    expect(error).toMatchObject({ topic: `${w.ns}/device/things/live/errors`, status: 408, headers: { 'correlation-id': 'c-timeout' }, value: { status: 408, error: 'acknowledgement:request.timeout' } });
+    expect(error).toMatchObject({
+      topic: `${w.ns}/device/things/live/errors`,
+      status: 408,
+      headers: { 'correlation-id': 'c-timeout' },
+      value: { status: 408, error: 'acknowledgement:request.timeout' },
+    });
     expect(error.value.message).toContain('300ms');
     await app.close();
   });
@@ -86,7 +96,11 @@ describe('WebSocket to WebSocket', () => {
     const w = await world({ reader: { 'message:/': { grant: ['READ'] } } });
     const reader = await (await w.user('reader')).ws();
     reader.send(message(w, 'turnOff', { 'correlation-id': 'c-403' }));
-    expect(await reader.nextJson()).toMatchObject({ status: 403, headers: { 'correlation-id': 'c-403' }, value: { error: 'messages:send.notallowed', message: `You are not allowed to send messages for the Thing with id '${w.thingId}'!` } });
+    expect(await reader.nextJson()).toMatchObject({
+      status: 403,
+      headers: { 'correlation-id': 'c-403' },
+      value: { error: 'messages:send.notallowed', message: `You are not allowed to send messages for the Thing with id '${w.thingId}'!` },
+    });
     reader.send({ ...message(w, 'x'), path: '/inbox/messages/y' });
     expect(await reader.nextJson()).toMatchObject({ status: 400, value: { error: 'messages:messageformat.invalid' } });
     reader.send(message({ ...w, topic: (s) => `${w.ns}/missing/things/live/messages/${s}` }, 'x'));
@@ -112,9 +126,17 @@ describe('policy narrowing', () => {
   it('narrows WRITE per subject', async () => {
     const w = await world({ sender: { 'message:/inbox/messages/allowed': { grant: ['WRITE'] } } });
     const sender = await w.user('sender');
-    const ok = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/allowed?timeout=0`, { auth: sender.auth, body: 'x', headers: { 'content-type': 'text/plain' } });
+    const ok = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/allowed?timeout=0`, {
+      auth: sender.auth,
+      body: 'x',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(ok.status).toBe(202);
-    const denied = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/other?timeout=0`, { auth: sender.auth, body: 'x', headers: { 'content-type': 'text/plain' } });
+    const denied = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/other?timeout=0`, {
+      auth: sender.auth,
+      body: 'x',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(denied.status).toBe(403);
     expect(denied.json()).toMatchObject({ error: 'messages:send.notallowed' });
   });
@@ -136,7 +158,12 @@ describe('policy narrowing', () => {
     const device = await w.user('device');
     const client = await device.ws();
     await client.subscribe();
-    const send = () => http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/ping?timeout=0`, { auth: w.ownerAuth, body: '1', headers: { 'content-type': 'application/json' } });
+    const send = () =>
+      http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/ping?timeout=0`, {
+        auth: w.ownerAuth,
+        body: '1',
+        headers: { 'content-type': 'application/json' },
+      });
     await send();
     expect((await client.nextJson()).path).toBe('/inbox/messages/ping');
 
@@ -153,10 +180,17 @@ describe('policy narrowing', () => {
 describe('subscription filters', () => {
   it('honours the namespaces option', async () => {
     const w = await world();
-    const [inNs, otherNs] = await Promise.all([TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth }), TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth })]);
+    const [inNs, otherNs] = await Promise.all([
+      TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth }),
+      TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth }),
+    ]);
     await inNs.subscribe(`?namespaces=${w.ns}`);
     await otherNs.subscribe('?namespaces=org.elsewhere');
-    await http(gateway, 'POST', `/api/2/things/${w.thingId}/outbox/messages/alarm?timeout=0`, { auth: w.ownerAuth, body: '"fire"', headers: { 'content-type': 'application/json' } });
+    await http(gateway, 'POST', `/api/2/things/${w.thingId}/outbox/messages/alarm?timeout=0`, {
+      auth: w.ownerAuth,
+      body: '"fire"',
+      headers: { 'content-type': 'application/json' },
+    });
     expect((await inNs.nextJson()).path).toBe('/outbox/messages/alarm');
     expect(await otherNs.silentFor(300)).toBe(true);
     await Promise.all([inNs.close(), otherNs.close()]);
@@ -164,11 +198,22 @@ describe('subscription filters', () => {
 
   it('honours an RQL filter over subject, direction and thing attributes', async () => {
     const w = await world({}, { room: 'kitchen' });
-    const [match, miss] = await Promise.all([TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth }), TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth })]);
+    const [match, miss] = await Promise.all([
+      TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth }),
+      TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth }),
+    ]);
     await match.subscribe(`?filter=${encodeURIComponent('and(eq(attributes/room,"kitchen"),like(subject,"smoke*"),eq(direction,"outbox"))')}`);
     await miss.subscribe(`?filter=${encodeURIComponent('eq(attributes/room,"garage")')}`);
-    await http(gateway, 'POST', `/api/2/things/${w.thingId}/outbox/messages/smokeDetected?timeout=0`, { auth: w.ownerAuth, body: '1', headers: { 'content-type': 'application/json' } });
-    await http(gateway, 'POST', `/api/2/things/${w.thingId}/outbox/messages/other?timeout=0`, { auth: w.ownerAuth, body: '1', headers: { 'content-type': 'application/json' } });
+    await http(gateway, 'POST', `/api/2/things/${w.thingId}/outbox/messages/smokeDetected?timeout=0`, {
+      auth: w.ownerAuth,
+      body: '1',
+      headers: { 'content-type': 'application/json' },
+    });
+    await http(gateway, 'POST', `/api/2/things/${w.thingId}/outbox/messages/other?timeout=0`, {
+      auth: w.ownerAuth,
+      body: '1',
+      headers: { 'content-type': 'application/json' },
+    });
     expect((await match.nextJson()).path).toBe('/outbox/messages/smokeDetected');
     expect(await match.silentFor(300)).toBe(true);
     expect(await miss.silentFor(100)).toBe(true);
@@ -199,7 +244,11 @@ describe('HTTP to WebSocket', () => {
     const device = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
     await device.subscribe();
     autoRespond(device, 204);
-    const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x`, { auth: w.ownerAuth, body: '1', headers: { 'content-type': 'application/json' } });
+    const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x`, {
+      auth: w.ownerAuth,
+      body: '1',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(204);
     expect(res.text).toBe('');
     await device.close();
@@ -213,9 +262,19 @@ describe('HTTP to WebSocket', () => {
     device.ws.once('message', (data) => {
       const m = JSON.parse(data.toString());
       expect(m.value).toBe(bytes.toString('base64'));
-      device.send({ topic: m.topic, path: m.path, headers: { 'correlation-id': m.headers['correlation-id'], 'content-type': 'application/octet-stream' }, value: Buffer.from([9, 8, 7]).toString('base64'), status: 200 });
+      device.send({
+        topic: m.topic,
+        path: m.path,
+        headers: { 'correlation-id': m.headers['correlation-id'], 'content-type': 'application/octet-stream' },
+        value: Buffer.from([9, 8, 7]).toString('base64'),
+        status: 200,
+      });
     });
-    const res = await fetch(`${gateway.httpUrl}/api/2/things/${w.thingId}/inbox/messages/blob`, { method: 'POST', headers: { authorization: w.ownerAuth, 'content-type': 'application/octet-stream' }, body: bytes });
+    const res = await fetch(`${gateway.httpUrl}/api/2/things/${w.thingId}/inbox/messages/blob`, {
+      method: 'POST',
+      headers: { authorization: w.ownerAuth, 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer())).toEqual(Buffer.from([9, 8, 7]));
     await device.close();
@@ -224,7 +283,11 @@ describe('HTTP to WebSocket', () => {
   it('answers 202 for fire-and-forget (timeout=0 or response-required=false)', async () => {
     const w = await world();
     for (const query of ['timeout=0', 'response-required=false']) {
-      const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?${query}`, { auth: w.ownerAuth, body: 'x', headers: { 'content-type': 'text/plain' } });
+      const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?${query}`, {
+        auth: w.ownerAuth,
+        body: 'x',
+        headers: { 'content-type': 'text/plain' },
+      });
       expect(res.status).toBe(202);
       expect(res.text).toBe('');
       expect(res.headers.get('correlation-id')).toBeTruthy();
@@ -233,7 +296,11 @@ describe('HTTP to WebSocket', () => {
 
   it('answers 408 when nobody responds in time, naming the timeout', async () => {
     const w = await world();
-    const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?timeout=300ms`, { auth: w.ownerAuth, body: 'x', headers: { 'content-type': 'text/plain' } });
+    const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?timeout=300ms`, {
+      auth: w.ownerAuth,
+      body: 'x',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(res.status).toBe(408);
     expect(res.json()).toMatchObject({ status: 408, error: 'acknowledgement:request.timeout', message: expect.stringContaining('300ms') });
   });
@@ -243,7 +310,11 @@ describe('HTTP to WebSocket', () => {
     const device = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
     await device.subscribe();
     autoRespond(device);
-    const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?timeout=120`, { auth: w.ownerAuth, body: '1', headers: { 'content-type': 'application/json' } });
+    const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?timeout=120`, {
+      auth: w.ownerAuth,
+      body: '1',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('ditto-timeout-capped')).toContain('29000ms');
     await device.close();
@@ -268,7 +339,11 @@ describe('HTTP to WebSocket', () => {
 
   it('answers 413 above the message limit', async () => {
     const w = await world();
-    const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?timeout=0`, { auth: w.ownerAuth, body: 'x'.repeat(128 * 1024 + 10), headers: { 'content-type': 'text/plain' } });
+    const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?timeout=0`, {
+      auth: w.ownerAuth,
+      body: 'x'.repeat(128 * 1024 + 10),
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(res.status).toBe(413);
     expect(res.json()).toMatchObject({ error: 'messages:payload.toolarge' });
   });
@@ -276,8 +351,14 @@ describe('HTTP to WebSocket', () => {
   it('answers 404 for a missing thing and for a thing the sender may not see, 401 without credentials', async () => {
     const w = await world();
     const stranger = await bearer(uniqueName('stranger'));
-    expect((await http(gateway, 'POST', `/api/2/things/${w.ns}:missing/inbox/messages/x`, { auth: w.ownerAuth, body: 'x' })).json()).toMatchObject({ status: 404, error: 'things:thing.notfound' });
-    expect((await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x`, { auth: stranger, body: 'x' })).json()).toMatchObject({ status: 404, error: 'things:thing.notfound' });
+    expect((await http(gateway, 'POST', `/api/2/things/${w.ns}:missing/inbox/messages/x`, { auth: w.ownerAuth, body: 'x' })).json()).toMatchObject({
+      status: 404,
+      error: 'things:thing.notfound',
+    });
+    expect((await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x`, { auth: stranger, body: 'x' })).json()).toMatchObject({
+      status: 404,
+      error: 'things:thing.notfound',
+    });
     expect((await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x`, { body: 'x' })).status).toBe(401);
   });
 });
@@ -287,7 +368,7 @@ describe('responses and correlation', () => {
     const w = await world();
     const responders = await Promise.all([1, 2, 3, 4].map(() => TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth })));
     await Promise.all(responders.map((r) => r.subscribe()));
-    responders.forEach((r, i) => autoRespond(r, 200, () => ({ responder: i })));
+    for (const [i, r] of responders.entries()) autoRespond(r, 200, () => ({ responder: i }));
     const app = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
     app.send(message(w, 'race', { 'correlation-id': 'c-race' }));
     const first = await app.nextJson();
@@ -333,7 +414,11 @@ describe('responses and correlation', () => {
     // Kill one socket without a $disconnect reaching the database first: its index item is stale.
     const connectionIds = await staleConnectionIds(w.owner);
     clients[0]!.ws.terminate();
-    await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?timeout=0`, { auth: w.ownerAuth, body: '1', headers: { 'content-type': 'application/json' } });
+    await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?timeout=0`, {
+      auth: w.ownerAuth,
+      body: '1',
+      headers: { 'content-type': 'application/json' },
+    });
     expect((await clients[1]!.nextJson()).path).toBe('/inbox/messages/x');
     expect((await clients[2]!.nextJson()).path).toBe('/inbox/messages/x');
     await sleep(300);
@@ -349,7 +434,11 @@ describe('claim messages', () => {
     await device.subscribe();
     autoRespond(device, 200, (m) => ({ claimedBy: m.headers['ditto-originator'] }));
     const claimer = uniqueName('claimer');
-    const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/claim?timeout=5`, { auth: await bearer(claimer), body: '"secret"', headers: { 'content-type': 'application/json' } });
+    const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/claim?timeout=5`, {
+      auth: await bearer(claimer),
+      body: '"secret"',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ claimedBy: `local:${claimer}` });
     await device.close();
@@ -371,6 +460,8 @@ describe('claim messages', () => {
 
 async function staleConnectionIds(owner: string): Promise<string[]> {
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT }));
-  const out = await ddb.send(new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${owner}` } }));
+  const out = await ddb.send(
+    new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${owner}` } }),
+  );
   return (out.Items ?? []).map((i) => i.connectionId as string);
 }

@@ -13,7 +13,9 @@ interface Instance {
 async function start(env: Record<string, string>, viaNpm = false): Promise<Instance> {
   const port = await freePort();
   const root = join(__dirname, '..', '..');
-  const [command, args] = viaNpm ? ['npm', ['start']] : [process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'local', 'start.ts')]];
+  const [command, args] = viaNpm
+    ? ['npm', ['start']]
+    : [process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'local', 'start.ts')]];
   const child = spawn(command as string, args as string[], {
     cwd: root,
     env: { ...process.env, ...env, PORT: String(port) },
@@ -50,7 +52,11 @@ describe('npm start', () => {
     for (const instance of [own, shared]) {
       expect(instance.output()).toContain(`http://127.0.0.1:${instance.port}/api/2`);
       expect(instance.output()).toContain(`ws://127.0.0.1:${instance.port}/ws/2`);
-      const put = await fetch(`http://127.0.0.1:${instance.port}/api/2/things/org.start:lamp-${instance.port}`, { method: 'PUT', headers: { authorization: basic('ditto', 'ditto'), 'content-type': 'application/json' }, body: '{}' });
+      const put = await fetch(`http://127.0.0.1:${instance.port}/api/2/things/org.start:lamp-${instance.port}`, {
+        method: 'PUT',
+        headers: { authorization: basic('ditto', 'ditto'), 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(put.status).toBe(201);
       expect((await fetch(`http://127.0.0.1:${instance.port}/api/2/things/org.start:lamp-${instance.port}`)).status).toBe(401);
       const token = /Dev token for local:alice[^\n]*\n\s*(\S+)/.exec(instance.output())![1]!;
@@ -68,7 +74,10 @@ describe('npm start', () => {
 
 const childrenOf = (pid: number): number[] => {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0);
   } catch {
     return []; // ps exits 1 when there are none
   }
@@ -87,18 +96,22 @@ describe('stopping npm start', () => {
     ['SIGTERM to npm', (npm: number) => process.kill(npm, 'SIGTERM')],
     ['SIGHUP to the node process', (_npm: number, node: number) => process.kill(node, 'SIGHUP')],
     ['the death of its parent (npm killed outright)', (npm: number) => process.kill(npm, 'SIGKILL')],
-  ])('%s stops the gateway and DynamoDB Local and frees their ports', async (_how, kill) => {
-    const instance = await start({ DYNAMODB_ENDPOINT: '' }, true);
-    const npm = instance.child.pid!;
-    const node = childrenOf(npm)[0]!;
-    const java = childrenOf(node)[0]!;
-    expect([node, java].every(alive)).toBe(true);
-    const dynamoPort = Number(/DynamoDB Local:\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(instance.output())![1]);
-    kill(npm, node);
-    for (let i = 0; i < 200 && (alive(node) || alive(java)); i++) await sleep(50);
-    expect({ node: alive(node), java: alive(java) }).toEqual({ node: false, java: false });
-    for (const port of [instance.port, dynamoPort]) {
-      await expect(fetch(`http://127.0.0.1:${port}`, { signal: AbortSignal.timeout(1000) })).rejects.toThrow();
-    }
-  }, 60_000);
+  ])(
+    '%s stops the gateway and DynamoDB Local and frees their ports',
+    async (_how, kill) => {
+      const instance = await start({ DYNAMODB_ENDPOINT: '' }, true);
+      const npm = instance.child.pid!;
+      const node = childrenOf(npm)[0]!;
+      const java = childrenOf(node)[0]!;
+      expect([node, java].every(alive)).toBe(true);
+      const dynamoPort = Number(/DynamoDB Local:\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(instance.output())![1]);
+      kill(npm, node);
+      for (let i = 0; i < 200 && (alive(node) || alive(java)); i++) await sleep(50);
+      expect({ node: alive(node), java: alive(java) }).toEqual({ node: false, java: false });
+      for (const port of [instance.port, dynamoPort]) {
+        await expect(fetch(`http://127.0.0.1:${port}`, { signal: AbortSignal.timeout(1000) })).rejects.toThrow();
+      }
+    },
+    60_000,
+  );
 });

@@ -9,7 +9,7 @@ process.env.POWERTOOLS_DEV = 'false';
 process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// Required, not imported: an import would load the handlers before the environment above is set.
 const harness = require('../support/harness') as typeof import('../support/harness');
 
 let gateway: LocalGateway;
@@ -19,7 +19,11 @@ const originalWrite = process.stdout.write.bind(process.stdout);
 beforeAll(async () => {
   gateway = await harness.startTestGateway();
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.trim().length > 0));
+    lines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l.trim().length > 0),
+    );
     return (originalWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stdout.write;
 });
@@ -76,7 +80,8 @@ describe('one routed message (HTTP in, WebSocket device answering)', () => {
 
   it('emits EMF metrics with units and only service/handler/transport dimensions', () => {
     const emf = parsed().filter((l) => l._aws);
-    const metric = (name: string) => emf.flatMap((l) => (l._aws.CloudWatchMetrics as any[]).map((d) => ({ ...d, blob: l })).filter((d) => d.Metrics.some((x: any) => x.Name === name)))[0];
+    const metric = (name: string) =>
+      emf.flatMap((l) => (l._aws.CloudWatchMetrics as any[]).map((d) => ({ ...d, blob: l })).filter((d) => d.Metrics.some((x: any) => x.Name === name)))[0];
     const expectations: [string, string, string][] = [
       ['MessagesSent', 'Count', 'http'],
       ['RecipientsPerMessage', 'Count', 'http'],
@@ -84,10 +89,16 @@ describe('one routed message (HTTP in, WebSocket device answering)', () => {
       ['TimeToFirstDelivery', 'Milliseconds', 'http'],
       ['ResponsesRouted', 'Count', 'websocket'],
     ];
-    require("fs").writeFileSync("/tmp/lines.txt", lines.join("\n"));
+    require('node:fs').writeFileSync('/tmp/lines.txt', lines.join('\n'));
     for (const [name, unit, transport] of expectations) {
       const found = metric(name);
-      expect({ name, namespace: found?.Namespace, unit: found?.Metrics.find((x: any) => x.Name === name).Unit, dimensions: found?.Dimensions, transport: found?.blob.transport }).toEqual({
+      expect({
+        name,
+        namespace: found?.Namespace,
+        unit: found?.Metrics.find((x: any) => x.Name === name).Unit,
+        dimensions: found?.Dimensions,
+        transport: found?.blob.transport,
+      }).toEqual({
         name,
         namespace: 'DittoLiveRouter',
         unit,

@@ -40,7 +40,13 @@ function answerWhen(device: TestClient, value: unknown, ready: Promise<unknown> 
     device.ws.once('message', (data) => {
       const m = JSON.parse(data.toString()) as Record<string, any>;
       void ready.then(() => {
-        device.send({ topic: m.topic, path: m.path, headers: { 'correlation-id': m.headers['correlation-id'], 'content-type': 'application/json' }, value, status: 200 });
+        device.send({
+          topic: m.topic,
+          path: m.path,
+          headers: { 'correlation-id': m.headers['correlation-id'], 'content-type': 'application/json' },
+          value,
+          status: 200,
+        });
         resolve(m);
       });
     });
@@ -60,7 +66,11 @@ describe('1. a subscription filter cannot freeze routing (ReDoS)', () => {
     const bystander = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
     await bystander.subscribe();
 
-    const res = await http(gateway, 'POST', `/api/2/things/${encodeURIComponent(thingId)}/inbox/messages/ping?timeout=0`, { auth: w.ownerAuth, body: '1', headers: { 'content-type': 'application/json' } });
+    const res = await http(gateway, 'POST', `/api/2/things/${encodeURIComponent(thingId)}/inbox/messages/ping?timeout=0`, {
+      auth: w.ownerAuth,
+      body: '1',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(202);
     expect((await nextMessage(bystander)).path).toBe('/inbox/messages/ping');
     expect(await attacker.silentFor(100)).toBe(true); // the filter does not match, and it cost nothing
@@ -72,7 +82,10 @@ describe('1. a subscription filter cannot freeze routing (ReDoS)', () => {
     const client = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
     const expensive = `or(${Array.from({ length: 40 }, (_, i) => `like(subject,"${'*a'.repeat(12)}${i}")`).join(',')})`;
     client.send(`START-SEND-MESSAGES?filter=${encodeURIComponent(expensive)}`);
-    expect(await client.nextJson()).toMatchObject({ status: 400, value: { error: 'rql.expression.invalid', description: expect.stringMatching(/too expensive.*at most 1000/) } });
+    expect(await client.nextJson()).toMatchObject({
+      status: 400,
+      value: { error: 'rql.expression.invalid', description: expect.stringMatching(/too expensive.*at most 1000/) },
+    });
     await client.subscribe(); // the connection still serves
     await client.close();
   });
@@ -97,7 +110,10 @@ describe('2. a response can be neither forged nor suppressed', () => {
 
   it('returns the genuine answer although an attacker re-uses the correlation-id on another subject and answers itself', async () => {
     for (let run = 0; run < 3; run++) {
-      const w = await world({ device: { 'message:/inbox/messages/turnOff': { grant: ['READ'] } }, attacker: { 'message:/inbox/messages/other': { grant: ['READ', 'WRITE'] } } });
+      const w = await world({
+        device: { 'message:/inbox/messages/turnOff': { grant: ['READ'] } },
+        attacker: { 'message:/inbox/messages/other': { grant: ['READ', 'WRITE'] } },
+      });
       const device = await (await w.user('device')).ws();
       await device.subscribe();
       const attacker = await (await w.user('attacker')).ws();
@@ -120,7 +136,11 @@ describe('2. a response can be neither forged nor suppressed', () => {
     await device.subscribe();
     const stranger = await bearer(uniqueName('stranger'));
     const res = await slowRequest(w, device, 'c-claimed', async () => {
-      const claim = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/claim?timeout=1`, { auth: stranger, body: '"mine"', headers: { 'content-type': 'application/json', 'correlation-id': 'c-claimed' } });
+      const claim = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/claim?timeout=1`, {
+        auth: stranger,
+        body: '"mine"',
+        headers: { 'content-type': 'application/json', 'correlation-id': 'c-claimed' },
+      });
       expect(claim.status).toBe(408); // nobody reads claims here; the claim only concerns the claimer
     });
     expect(res.status).toBe(200);
@@ -132,7 +152,11 @@ describe('2. a response can be neither forged nor suppressed', () => {
     const w = await world({ other: { 'message:/': { grant: ['READ', 'WRITE'] }, 'thing:/': { grant: ['READ'] } } });
     const device = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
     await device.subscribe();
-    const first = http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/turnOff?timeout=3`, { auth: w.ownerAuth, body: '1', headers: { 'content-type': 'application/json', 'correlation-id': 'c-pending' } });
+    const first = http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/turnOff?timeout=3`, {
+      auth: w.ownerAuth,
+      body: '1',
+      headers: { 'content-type': 'application/json', 'correlation-id': 'c-pending' },
+    });
     const seen = await nextMessage(device);
     const second = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/turnOff?timeout=3`, {
       auth: (await w.user('other')).auth,
@@ -140,7 +164,13 @@ describe('2. a response can be neither forged nor suppressed', () => {
       headers: { 'content-type': 'application/json', 'correlation-id': 'c-pending' },
     });
     expect(second.json()).toMatchObject({ status: 409, error: 'messages:correlation.conflict' });
-    device.send({ topic: seen.topic, path: seen.path, headers: { 'correlation-id': 'c-pending', 'content-type': 'application/json' }, value: 'for-first', status: 200 });
+    device.send({
+      topic: seen.topic,
+      path: seen.path,
+      headers: { 'correlation-id': 'c-pending', 'content-type': 'application/json' },
+      value: 'for-first',
+      status: 200,
+    });
     expect((await first).json()).toBe('for-first');
     await device.close();
   });
@@ -151,7 +181,11 @@ describe('2. a response can be neither forged nor suppressed', () => {
     await device.subscribe();
     for (const round of [1, 2, 3]) {
       const answered = answerWhen(device, { round });
-      const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/turnOff?timeout=5`, { auth: w.ownerAuth, body: '1', headers: { 'content-type': 'application/json', 'correlation-id': 'c-reused' } });
+      const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/turnOff?timeout=5`, {
+        auth: w.ownerAuth,
+        body: '1',
+        headers: { 'content-type': 'application/json', 'correlation-id': 'c-reused' },
+      });
       await answered;
       expect(res.json()).toEqual({ round });
     }
@@ -177,7 +211,14 @@ describe('3. a thing cannot be taken over before it exists', () => {
   it("refuses to create a thing whose implicit policy id someone else already holds (Ditto's things:thing.notcreatable)", async () => {
     const ns = uniqueNamespace();
     const attacker = await bearer(uniqueName('user'));
-    const squatted = { entries: { MINE: { subjects: { 'local:attacker': { type: 't' } }, resources: { 'policy:/': { grant: ['READ', 'WRITE'] }, 'thing:/': { grant: ['READ', 'WRITE'] }, 'message:/': { grant: ['READ'] } } } } };
+    const squatted = {
+      entries: {
+        MINE: {
+          subjects: { 'local:attacker': { type: 't' } },
+          resources: { 'policy:/': { grant: ['READ', 'WRITE'] }, 'thing:/': { grant: ['READ', 'WRITE'] }, 'message:/': { grant: ['READ'] } },
+        },
+      },
+    };
     expect((await putJson(gateway, `/api/2/policies/${ns}:lamp`, attacker, squatted)).status).toBe(201);
     const victim = await bearer(uniqueName('user'));
     const res = await putJson(gateway, `/api/2/things/${ns}:lamp`, victim, { attributes: { wifiKey: 's3cret' } });
@@ -193,20 +234,36 @@ describe('3. a thing cannot be taken over before it exists', () => {
     const ns = uniqueNamespace();
     const name = uniqueName('user');
     const auth = await bearer(name);
-    const inline = { entries: { ADMIN: { subjects: { [`local:${name}`]: { type: 't' } }, resources: { 'policy:/': { grant: ['READ', 'WRITE'] }, 'thing:/': { grant: ['READ', 'WRITE'] }, 'message:/': { grant: ['READ', 'WRITE'] } } } } };
+    const inline = {
+      entries: {
+        ADMIN: {
+          subjects: { [`local:${name}`]: { type: 't' } },
+          resources: { 'policy:/': { grant: ['READ', 'WRITE'] }, 'thing:/': { grant: ['READ', 'WRITE'] }, 'message:/': { grant: ['READ', 'WRITE'] } },
+        },
+      },
+    };
     expect((await putJson(gateway, `/api/2/things/${ns}:lamp`, auth, { _policy: inline })).status).toBe(201);
     const policy = (await http(gateway, 'GET', `/api/2/policies/${ns}:lamp`, { auth })).json() as { entries: Record<string, unknown> };
     expect(Object.keys(policy.entries)).toEqual(['ADMIN']);
-    expect((await putJson(gateway, `/api/2/things/${ns}:lamp`, auth, { _policy: inline })).json()).toMatchObject({ status: 400, error: 'things:thing.invalid' });
+    expect((await putJson(gateway, `/api/2/things/${ns}:lamp`, auth, { _policy: inline })).json()).toMatchObject({
+      status: 400,
+      error: 'things:thing.invalid',
+    });
     const lockedOut = { entries: { X: { subjects: { [`local:${name}`]: { type: 't' } }, resources: { 'thing:/': { grant: ['READ', 'WRITE'] } } } } };
-    expect((await putJson(gateway, `/api/2/things/${ns}:other`, auth, { _policy: lockedOut })).json()).toMatchObject({ status: 403, error: 'policies:policy.modificationinvalid' });
+    expect((await putJson(gateway, `/api/2/things/${ns}:other`, auth, { _policy: lockedOut })).json()).toMatchObject({
+      status: 403,
+      error: 'policies:policy.modificationinvalid',
+    });
   });
 
   it("enforces the operator's entity-creation restriction (reserved namespaces) for things and policies", async () => {
     const ns = `reserved.${uniqueNamespace()}`;
     const user = await bearer(uniqueName('user'));
     const policy = { entries: { A: { subjects: { 'local:a': { type: 't' } }, resources: { 'policy:/': { grant: ['WRITE'] } } } } };
-    for (const [path, body] of [[`/api/2/things/${ns}:x`, {}], [`/api/2/policies/${ns}:x`, policy]] as const) {
+    for (const [path, body] of [
+      [`/api/2/things/${ns}:x`, {}],
+      [`/api/2/policies/${ns}:x`, policy],
+    ] as const) {
       expect((await putJson(gateway, path, user, body)).json()).toMatchObject({
         status: 403,
         error: 'entity.notcreatable',
@@ -225,12 +282,18 @@ describe('4. a filter cannot read what its connection may not', () => {
       { wifiKey: 'k42', public: { room: 'kitchen' } },
     );
     const probes = ['eq(attributes/wifiKey,"k42")', 'exists(attributes/wifiKey)', 'ge(attributes/wifiKey,"k")', 'eq(attributes/public/room,"kitchen")'];
-    const clients = await Promise.all(probes.map(async (filter) => {
-      const c = await (await w.user('device')).ws();
-      await c.subscribe(`?filter=${encodeURIComponent(filter)}`);
-      return c;
-    }));
-    await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/turnOff?timeout=0`, { auth: w.ownerAuth, body: '1', headers: { 'content-type': 'application/json' } });
+    const clients = await Promise.all(
+      probes.map(async (filter) => {
+        const c = await (await w.user('device')).ws();
+        await c.subscribe(`?filter=${encodeURIComponent(filter)}`);
+        return c;
+      }),
+    );
+    await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/turnOff?timeout=0`, {
+      auth: w.ownerAuth,
+      body: '1',
+      headers: { 'content-type': 'application/json' },
+    });
     expect((await nextMessage(clients[3]!)).path).toBe('/inbox/messages/turnOff'); // readable attribute: the filter works
     for (const c of clients.slice(0, 3)) expect(await c.silentFor(200)).toBe(true); // the secret is invisible to filters
     await Promise.all(clients.map((c) => c.close()));
@@ -240,14 +303,20 @@ describe('4. a filter cannot read what its connection may not', () => {
 describe('5. one policy cannot amplify one message into unbounded work', () => {
   const entryWith = (n: number) => ({
     ADMIN: { subjects: { 'local:admin': { type: 't' } }, resources: { 'policy:/': { grant: ['READ', 'WRITE'] } } },
-    MANY: { subjects: Object.fromEntries(Array.from({ length: n }, (_, i) => [`local:s${i}`, { type: 't' }])), resources: { 'message:/': { grant: ['READ'] } } },
+    MANY: {
+      subjects: Object.fromEntries(Array.from({ length: n }, (_, i) => [`local:s${i}`, { type: 't' }])),
+      resources: { 'message:/': { grant: ['READ'] } },
+    },
   });
 
   it(`refuses a policy with more than ${MAX_POLICY_SUBJECTS} subjects (400) or over 100k characters (413), accepts the bound`, async () => {
     const owner = await bearer('admin');
     const ns = uniqueNamespace();
     expect((await putJson(gateway, `/api/2/policies/${ns}:p1`, owner, { entries: entryWith(MAX_POLICY_SUBJECTS - 1) })).status).toBe(201); // + admin = the bound
-    expect((await putJson(gateway, `/api/2/policies/${ns}:p2`, owner, { entries: entryWith(MAX_POLICY_SUBJECTS + 10) })).json()).toMatchObject({ status: 400, error: 'policies:policy.invalid' });
+    expect((await putJson(gateway, `/api/2/policies/${ns}:p2`, owner, { entries: entryWith(MAX_POLICY_SUBJECTS + 10) })).json()).toMatchObject({
+      status: 400,
+      error: 'policies:policy.invalid',
+    });
     const big = { entries: { ...entryWith(1), PAD: { subjects: { 'local:x': { type: 'x'.repeat(110_000) } }, resources: {} } } };
     expect((await putJson(gateway, `/api/2/policies/${ns}:p3`, owner, big)).json()).toMatchObject({ status: 413, error: 'policies:policy.toolarge' });
   });
@@ -277,10 +346,16 @@ describe('5. one policy cannot amplify one message into unbounded work', () => {
 describe('6. an expired token stops listening', () => {
   it('delivers nothing to a connection whose token has expired, and closes it at the next delivery', async () => {
     const w = await world({ device: { 'message:/': { grant: ['READ'] } } });
-    const device = await TestClient.connect(gateway.wsUrl, { auth: `Bearer ${await devToken((await w.user('device')).subject.slice(6), { expiresIn: '2s' })}` });
+    const device = await TestClient.connect(gateway.wsUrl, {
+      auth: `Bearer ${await devToken((await w.user('device')).subject.slice(6), { expiresIn: '2s' })}`,
+    });
     await device.subscribe();
     await sleep(2300);
-    await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/secret?timeout=0`, { auth: w.ownerAuth, body: '"for readers only"', headers: { 'content-type': 'application/json' } });
+    await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/secret?timeout=0`, {
+      auth: w.ownerAuth,
+      body: '"for readers only"',
+      headers: { 'content-type': 'application/json' },
+    });
     const frame = await device.nextJson();
     expect(frame).toMatchObject({ status: 401, value: { error: 'gateway:authentication.failed' } });
     expect(JSON.stringify(frame)).not.toContain('for readers only');
@@ -292,7 +367,9 @@ describe('6. an expired token stops listening', () => {
     const device = await TestClient.connect(gateway.wsUrl, { auth: `Bearer ${await devToken(name, { expiresIn: '1s' })}` });
     await device.subscribe();
     await new Promise<void>((resolve) => device.ws.once('close', () => resolve()));
-    const index = await ddb().send(new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }));
+    const index = await ddb().send(
+      new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }),
+    );
     expect(index.Items).toEqual([]);
   });
 
@@ -304,14 +381,21 @@ describe('6. an expired token stops listening', () => {
     device.send(`JWT-TOKEN?jwtToken=${fresh}`);
     await sleep(1800); // several sweeps after the first token's expiry
     expect(device.closed).toBeUndefined();
-    const index = await ddb().send(new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }));
+    const index = await ddb().send(
+      new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }),
+    );
     expect(index.Items![0]!.tokenExpiresAt).toBeGreaterThan(Date.now() / 1000 + 3000);
     await device.close();
   });
 
   it('refuses a token without exp', async () => {
     const { privateJwk } = await ensureDevKey();
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: privateJwk.kid!, typ: 'JWT' }).setIssuer(DEV_ISSUER).setSubject('forever').setAudience('ditto-live-router').sign(await importJWK(privateJwk, 'ES256'));
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: privateJwk.kid!, typ: 'JWT' })
+      .setIssuer(DEV_ISSUER)
+      .setSubject('forever')
+      .setAudience('ditto-live-router')
+      .sign(await importJWK(privateJwk, 'ES256'));
     const res = await http(gateway, 'GET', `/api/2/things/${uniqueNamespace()}:x`, { auth: `Bearer ${token}` });
     expect(res.json()).toMatchObject({ status: 401, description: expect.stringContaining('"exp"') });
   });
@@ -322,20 +406,33 @@ describe('8. a responder cannot break the issuer’s HTTP response', () => {
     ['an informational status', { status: 101 }],
     ['a content-type with CR/LF', { status: 200, contentType: 'text/plain\r\nx-injected: 1' }],
     ['a content-type outside Latin-1', { status: 200, contentType: 'text/plain; charset=✓' }],
-  ])('answers %s with 400 to the responder; the issuer still gets the valid answer that follows', async (_name, bad: { status: number; contentType?: string }) => {
-    const w = await world();
-    const device = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
-    await device.subscribe();
-    const request = http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/turnOff?timeout=5`, { auth: w.ownerAuth, body: '1', headers: { 'content-type': 'application/json', 'correlation-id': 'c-bad' } });
-    const seen = await nextMessage(device);
-    device.send({ topic: seen.topic, path: seen.path, headers: { 'correlation-id': 'c-bad', 'content-type': bad.contentType ?? 'text/plain' }, value: 'bad', status: bad.status });
-    expect(await device.nextJson()).toMatchObject({ status: 400, headers: { 'correlation-id': 'c-bad' } });
-    device.send({ topic: seen.topic, path: seen.path, headers: { 'correlation-id': 'c-bad', 'content-type': 'text/plain' }, value: 'good', status: 201 });
-    const res = await request;
-    expect(res.status).toBe(201);
-    expect(res.text).toBe('good');
-    await device.close();
-  });
+  ])(
+    'answers %s with 400 to the responder; the issuer still gets the valid answer that follows',
+    async (_name, bad: { status: number; contentType?: string }) => {
+      const w = await world();
+      const device = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
+      await device.subscribe();
+      const request = http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/turnOff?timeout=5`, {
+        auth: w.ownerAuth,
+        body: '1',
+        headers: { 'content-type': 'application/json', 'correlation-id': 'c-bad' },
+      });
+      const seen = await nextMessage(device);
+      device.send({
+        topic: seen.topic,
+        path: seen.path,
+        headers: { 'correlation-id': 'c-bad', 'content-type': bad.contentType ?? 'text/plain' },
+        value: 'bad',
+        status: bad.status,
+      });
+      expect(await device.nextJson()).toMatchObject({ status: 400, headers: { 'correlation-id': 'c-bad' } });
+      device.send({ topic: seen.topic, path: seen.path, headers: { 'correlation-id': 'c-bad', 'content-type': 'text/plain' }, value: 'good', status: 201 });
+      const res = await request;
+      expect(res.status).toBe(201);
+      expect(res.text).toBe('good');
+      await device.close();
+    },
+  );
 });
 
 describe('9. credentials do not travel', () => {
@@ -343,8 +440,19 @@ describe('9. credentials do not travel', () => {
     const w = await world();
     const device = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
     await device.subscribe();
-    const credentials = { 'x-api-key': 'k1', 'api-key': 'k2', 'x-auth-token': 'k3', 'ocp-apim-subscription-key': 'k4', 'x-csrf-token': 'k5', 'x-tenant-secret': 'k6' };
-    await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?timeout=0`, { auth: w.ownerAuth, body: '1', headers: { 'content-type': 'application/json', 'x-kept': 'yes', ...credentials } });
+    const credentials = {
+      'x-api-key': 'k1',
+      'api-key': 'k2',
+      'x-auth-token': 'k3',
+      'ocp-apim-subscription-key': 'k4',
+      'x-csrf-token': 'k5',
+      'x-tenant-secret': 'k6',
+    };
+    await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?timeout=0`, {
+      auth: w.ownerAuth,
+      body: '1',
+      headers: { 'content-type': 'application/json', 'x-kept': 'yes', ...credentials },
+    });
     const got = await nextMessage(device);
     expect(got.headers['x-kept']).toBe('yes');
     for (const name of Object.keys(credentials)) expect(got.headers).not.toHaveProperty(name);
@@ -356,7 +464,11 @@ describe('9. credentials do not travel', () => {
     const device = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
     await device.subscribe();
     const answered = answerWhen(device, { body: 'sensitive' });
-    const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?timeout=5`, { auth: w.ownerAuth, body: '1', headers: { 'content-type': 'application/json', 'correlation-id': 'c-rest' } });
+    const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/x?timeout=5`, {
+      auth: w.ownerAuth,
+      body: '1',
+      headers: { 'content-type': 'application/json', 'correlation-id': 'c-rest' },
+    });
     await answered;
     expect(res.status).toBe(200);
     const { correlationKey } = await import('../../lambdas/store/correlations');

@@ -16,7 +16,11 @@ it('delivers every message of a throttled fan-out (jittered retries within the r
   expect((await putJson(gateway, `/api/2/things/${thingId}`, auth, {})).status).toBe(201);
   const clients = await Promise.all(Array.from({ length: 30 }, () => TestClient.connect(gateway.wsUrl, { auth })));
   for (const c of clients) await c.subscribe();
-  const res = await http(gateway, 'POST', `/api/2/things/${thingId}/inbox/messages/wake?timeout=0`, { auth, body: '1', headers: { 'content-type': 'application/json' } });
+  const res = await http(gateway, 'POST', `/api/2/things/${thingId}/inbox/messages/wake?timeout=0`, {
+    auth,
+    body: '1',
+    headers: { 'content-type': 'application/json' },
+  });
   expect(res.status).toBe(202);
   const got = await Promise.all(clients.map((c) => c.nextJson(8000)));
   expect(got.every((m) => m.path === '/inbox/messages/wake')).toBe(true);

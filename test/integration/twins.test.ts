@@ -11,7 +11,11 @@ const ownerPolicy = (owner: string, extra: Record<string, unknown> = {}) => ({
   entries: {
     OWNER: {
       subjects: { [owner]: { type: 'test' } },
-      resources: { 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] }, 'message:/': { grant: ['READ', 'WRITE'], revoke: [] } },
+      resources: {
+        'policy:/': { grant: ['READ', 'WRITE'], revoke: [] },
+        'thing:/': { grant: ['READ', 'WRITE'], revoke: [] },
+        'message:/': { grant: ['READ', 'WRITE'], revoke: [] },
+      },
     },
     ...extra,
   },
@@ -41,7 +45,12 @@ describe('things', () => {
     const owner = `local:${uniqueName('owner')}`;
     const readerName = uniqueName('reader');
     const auth = await bearer(owner.slice('local:'.length));
-    await putJson(gateway, `/api/2/policies/${ns}:p`, auth, ownerPolicy(owner, { READER: { subjects: { [`local:${readerName}`]: { type: 't' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] } } } }));
+    await putJson(
+      gateway,
+      `/api/2/policies/${ns}:p`,
+      auth,
+      ownerPolicy(owner, { READER: { subjects: { [`local:${readerName}`]: { type: 't' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] } } } }),
+    );
     expect((await putJson(gateway, `/api/2/things/${ns}:t`, auth, { policyId: `${ns}:p` })).status).toBe(201);
 
     const stranger = await http(gateway, 'GET', `/api/2/things/${ns}:t`, { auth: await bearer(uniqueName('stranger')) });
@@ -105,7 +114,12 @@ describe('policies', () => {
     const ns = uniqueNamespace();
     const owner = uniqueName('owner');
     const reader = uniqueName('reader');
-    await putJson(gateway, `/api/2/policies/${ns}:p`, await bearer(owner), ownerPolicy(`local:${owner}`, { R: { subjects: { [`local:${reader}`]: { type: 't' } }, resources: { 'policy:/': { grant: ['READ'], revoke: [] } } } }));
+    await putJson(
+      gateway,
+      `/api/2/policies/${ns}:p`,
+      await bearer(owner),
+      ownerPolicy(`local:${owner}`, { R: { subjects: { [`local:${reader}`]: { type: 't' } }, resources: { 'policy:/': { grant: ['READ'], revoke: [] } } } }),
+    );
     const readerAuth = await bearer(reader);
     expect((await http(gateway, 'GET', `/api/2/policies/${ns}:p`, { auth: readerAuth })).status).toBe(200);
     const put = await putJson(gateway, `/api/2/policies/${ns}:p`, readerAuth, ownerPolicy(`local:${reader}`));
@@ -115,7 +129,9 @@ describe('policies', () => {
 
   it('rejects an invalid policy and an invalid id', async () => {
     const auth = await bearer(uniqueName());
-    const invalid = await putJson(gateway, `/api/2/policies/${uniqueNamespace()}:p`, auth, { entries: { A: { subjects: {}, resources: { 'message:/': { grant: ['FLY'] } } } } });
+    const invalid = await putJson(gateway, `/api/2/policies/${uniqueNamespace()}:p`, auth, {
+      entries: { A: { subjects: {}, resources: { 'message:/': { grant: ['FLY'] } } } },
+    });
     expect(invalid.json()).toMatchObject({ status: 400, error: 'policies:policy.invalid' });
     const badId = await putJson(gateway, '/api/2/policies/bad', auth, ownerPolicy('local:x'));
     expect(badId.json()).toMatchObject({ status: 400, error: 'policies:id.invalid' });
@@ -127,7 +143,16 @@ describe('policies', () => {
     const auth = await bearer(owner);
     await putJson(gateway, `/api/2/policies/${ns}:p`, auth, ownerPolicy(`local:${owner}`));
     const results = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => putJson(gateway, `/api/2/policies/${ns}:p`, auth, ownerPolicy(`local:${owner}`, { [`E${i}`]: { subjects: { [`local:x${i}`]: { type: 't' } }, resources: { 'message:/': { grant: ['READ'], revoke: [] } } } }))),
+      Array.from({ length: 6 }, (_, i) =>
+        putJson(
+          gateway,
+          `/api/2/policies/${ns}:p`,
+          auth,
+          ownerPolicy(`local:${owner}`, {
+            [`E${i}`]: { subjects: { [`local:x${i}`]: { type: 't' } }, resources: { 'message:/': { grant: ['READ'], revoke: [] } } },
+          }),
+        ),
+      ),
     );
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 204).length).toBeGreaterThanOrEqual(1);

@@ -17,7 +17,13 @@ async function connectionItem(id: string) {
   return (await ddb().send(new GetCommand({ TableName: 'test-connections', Key: { connectionId: id } }))).Item;
 }
 async function indexItems(subject: string) {
-  return (await ddb().send(new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': subject } }))).Items ?? [];
+  return (
+    (
+      await ddb().send(
+        new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': subject } }),
+      )
+    ).Items ?? []
+  );
 }
 
 describe('WebSocket authentication', () => {
@@ -102,12 +108,16 @@ describe('WebSocket lifecycle', () => {
     client.send('START-SEND-EVENTS');
     expect(await client.nextJson()).toMatchObject({ status: 501, value: { status: 501, error: 'gateway:method.notimplemented' } });
     client.send('{"topic": 1}');
-    expect(await client.nextJson()).toMatchObject({ status: 400, value: { error: 'messages:messageformat.invalid', message: expect.any(String), description: expect.any(String) } });
+    expect(await client.nextJson()).toMatchObject({
+      status: 400,
+      value: { error: 'messages:messageformat.invalid', message: expect.any(String), description: expect.any(String) },
+    });
     await client.subscribe();
     await client.close();
   });
 
-  const closedWith = (client: TestClient) => new Promise<number>((resolve) => (client.closed ? resolve(client.closed.code) : client.ws.once('close', (code) => resolve(code))));
+  const closedWith = (client: TestClient) =>
+    new Promise<number>((resolve) => (client.closed ? resolve(client.closed.code) : client.ws.once('close', (code) => resolve(code))));
 
   it('closes a connection whose client sends a frame over 32 KB with 1009, and does not route it, as API Gateway does', async () => {
     const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(uniqueName()) });
@@ -118,7 +128,9 @@ describe('WebSocket lifecycle', () => {
 
   it('accepts a frame of exactly 32 KB', async () => {
     const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(uniqueName()) });
-    client.send(JSON.stringify({ topic: 'a/b/things/live/messages/x', path: '/inbox/messages/x', headers: {}, value: 'x'.repeat(32 * 1024 - 95) }).padEnd(32 * 1024, ' '));
+    client.send(
+      JSON.stringify({ topic: 'a/b/things/live/messages/x', path: '/inbox/messages/x', headers: {}, value: 'x'.repeat(32 * 1024 - 95) }).padEnd(32 * 1024, ' '),
+    );
     expect((await client.nextJson()).status).toBeDefined(); // answered (thing missing), not closed
     expect(client.closed).toBeUndefined();
     await client.close();

@@ -24,7 +24,12 @@ export interface HttpResult {
   readonly json: () => unknown;
 }
 
-export async function http(gateway: LocalGateway, method: string, path: string, init: { auth?: string; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+export async function http(
+  gateway: LocalGateway,
+  method: string,
+  path: string,
+  init: { auth?: string; body?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<HttpResult> {
   const res = await fetch(`${gateway.httpUrl}${path}`, {
     method,
     headers: { ...(init.auth ? { authorization: init.auth } : {}), ...(init.headers ?? {}) },

@@ -31,14 +31,17 @@ function files(dir: string): string[] {
 
 function relativeImports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:from|import)\s+'(\.[^']+)'/g)].map((m) => resolve(dirname(file), m[1]!)).map((p) => (p.endsWith('.ts') ? p : `${p}.ts`)).map((p) => {
-    try {
-      statSync(p);
-      return p;
-    } catch {
-      return join(p.slice(0, -3), 'index.ts');
-    }
-  });
+  return [...text.matchAll(/(?:from|import)\s+'(\.[^']+)'/g)]
+    .map((m) => resolve(dirname(file), m[1]!))
+    .map((p) => (p.endsWith('.ts') ? p : `${p}.ts`))
+    .map((p) => {
+      try {
+        statSync(p);
+        return p;
+      } catch {
+        return join(p.slice(0, -3), 'index.ts');
+      }
+    });
 }
 
 describe('dependency direction in lambdas/', () => {
@@ -55,10 +58,20 @@ describe('dependency direction in lambdas/', () => {
 
 describe('the stack', () => {
   it('takes from lambdas/ only schemas, names and types, never handler code', () => {
-    const allowed = ['lambdas/store/schema.ts', 'lambdas/config.ts', 'lambdas/core/policy/creation.ts', 'lambdas/observability/names.ts', 'lambdas/core/glob.ts', 'lambdas/core/errors.ts'];
+    const allowed = [
+      'lambdas/store/schema.ts',
+      'lambdas/config.ts',
+      'lambdas/core/policy/creation.ts',
+      'lambdas/observability/names.ts',
+      'lambdas/core/glob.ts',
+      'lambdas/core/errors.ts',
+    ];
     for (const file of files(join(ROOT, 'lib'))) {
-      const fromLambdas = relativeImports(file).filter((t) => t.startsWith(LAMBDAS)).map((t) => relative(ROOT, t));
-      for (const target of fromLambdas) expect({ file: relative(ROOT, file), target, allowed: allowed.includes(target) }).toEqual({ file: relative(ROOT, file), target, allowed: true });
+      const fromLambdas = relativeImports(file)
+        .filter((t) => t.startsWith(LAMBDAS))
+        .map((t) => relative(ROOT, t));
+      for (const target of fromLambdas)
+        expect({ file: relative(ROOT, file), target, allowed: allowed.includes(target) }).toEqual({ file: relative(ROOT, file), target, allowed: true });
     }
   });
 });

@@ -32,7 +32,11 @@ const viewerRequest = (uri: string, querystring: Qs = {}): { version: string; co
     method: 'GET',
     uri,
     querystring,
-    headers: { host: { value: 'd111111abcdef8.cloudfront.net' }, 'sec-websocket-key': { value: 'dGhlIHNhbXBsZSBub25jZQ==' }, authorization: { value: 'Bearer x' } },
+    headers: {
+      host: { value: 'd111111abcdef8.cloudfront.net' },
+      'sec-websocket-key': { value: 'dGhlIHNhbXBsZSBub25jZQ==' },
+      authorization: { value: 'Bearer x' },
+    },
     cookies: {},
   },
 });

@@ -2,7 +2,12 @@ import { FrameSizeWatch, fragments } from '../../local/frames';
 
 /** A text frame as a client sends it (masked with a zero key, so payload bytes stay as they are). */
 function frame(payload: number, fin = true): Buffer {
-  const len = payload < 126 ? [payload] : payload < 65536 ? [126, payload >> 8, payload & 0xff] : [127, 0, 0, 0, 0, (payload >>> 24) & 0xff, (payload >> 16) & 0xff, (payload >> 8) & 0xff, payload & 0xff];
+  const len =
+    payload < 126
+      ? [payload]
+      : payload < 65536
+        ? [126, payload >> 8, payload & 0xff]
+        : [127, 0, 0, 0, 0, (payload >>> 24) & 0xff, (payload >> 16) & 0xff, (payload >> 8) & 0xff, payload & 0xff];
   return Buffer.concat([Buffer.from([fin ? 0x81 : 0x01, 0x80 | len[0]!, ...len.slice(1), 0, 0, 0, 0]), Buffer.alloc(payload, 0x61)]);
 }
 

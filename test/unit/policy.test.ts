@@ -184,7 +184,7 @@ describe('policy evaluation', () => {
     expect(enforcer.subjectsWith('policy:/', 'WRITE')).toEqual(['u:a']);
   });
 
-  it('builds Ditto\'s default policy granting the creator everything', () => {
+  it("builds Ditto's default policy granting the creator everything", () => {
     const enforcer = compilePolicy(defaultPolicy('ns:t', ['u:me']));
     for (const r of ['thing:/', 'policy:/', 'message:/features/x/inbox/messages/y']) {
       expect(enforcer.may(['u:me'], r, 'READ')).toBe(true);
@@ -227,23 +227,39 @@ describe('policy invariants (property-based)', () => {
 
   it('adding a revoke never widens access', () => {
     fc.assert(
-      fc.property(fc.array(grantOrRevoke, { maxLength: 8 }), subjectArb, pathArb, pathArb, permArb, fc.array(subjectArb, { minLength: 1, maxLength: 2 }), (rules, s, revokeAt, resource, p, caller) => {
-        const before = compilePolicy(buildPolicy(rules));
-        const after = compilePolicy(buildPolicy([...rules, { subject: s, resource: revokeAt, permission: p, revoke: true }]));
-        if (after.may(caller, resource, p)) expect(before.may(caller, resource, p)).toBe(true);
-        if (isReader(after.readers(resource, p), caller)) expect(isReader(before.readers(resource, p), caller)).toBe(true);
-      }),
+      fc.property(
+        fc.array(grantOrRevoke, { maxLength: 8 }),
+        subjectArb,
+        pathArb,
+        pathArb,
+        permArb,
+        fc.array(subjectArb, { minLength: 1, maxLength: 2 }),
+        (rules, s, revokeAt, resource, p, caller) => {
+          const before = compilePolicy(buildPolicy(rules));
+          const after = compilePolicy(buildPolicy([...rules, { subject: s, resource: revokeAt, permission: p, revoke: true }]));
+          if (after.may(caller, resource, p)) expect(before.may(caller, resource, p)).toBe(true);
+          if (isReader(after.readers(resource, p), caller)) expect(isReader(before.readers(resource, p), caller)).toBe(true);
+        },
+      ),
     );
   });
 
   it('adding a grant never narrows access', () => {
     fc.assert(
-      fc.property(fc.array(grantOrRevoke, { maxLength: 8 }), subjectArb, pathArb, pathArb, permArb, fc.array(subjectArb, { minLength: 1, maxLength: 2 }), (rules, s, grantAt, resource, p, caller) => {
-        const before = compilePolicy(buildPolicy(rules));
-        // A grant in its own entry: the same level may already hold a revoke, which still wins.
-        const after = compilePolicy(buildPolicy([...rules, { subject: s, resource: grantAt, permission: p, revoke: false }]));
-        if (before.may(caller, resource, p)) expect(after.may(caller, resource, p)).toBe(true);
-      }),
+      fc.property(
+        fc.array(grantOrRevoke, { maxLength: 8 }),
+        subjectArb,
+        pathArb,
+        pathArb,
+        permArb,
+        fc.array(subjectArb, { minLength: 1, maxLength: 2 }),
+        (rules, s, grantAt, resource, p, caller) => {
+          const before = compilePolicy(buildPolicy(rules));
+          // A grant in its own entry: the same level may already hold a revoke, which still wins.
+          const after = compilePolicy(buildPolicy([...rules, { subject: s, resource: grantAt, permission: p, revoke: false }]));
+          if (before.may(caller, resource, p)) expect(after.may(caller, resource, p)).toBe(true);
+        },
+      ),
     );
   });
 

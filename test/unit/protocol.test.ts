@@ -71,7 +71,12 @@ describe('topics and paths', () => {
 });
 
 describe('envelopes', () => {
-  const valid = { topic: 'ns/t/things/live/messages/turnOff', path: '/inbox/messages/turnOff', headers: { 'Correlation-Id': 'c1', 'content-type': 'application/json' }, value: { a: 1 } };
+  const valid = {
+    topic: 'ns/t/things/live/messages/turnOff',
+    path: '/inbox/messages/turnOff',
+    headers: { 'Correlation-Id': 'c1', 'content-type': 'application/json' },
+    value: { a: 1 },
+  };
 
   it('parses an envelope and lower-cases header names', () => {
     const e = parseEnvelope(JSON.stringify(valid));
@@ -86,7 +91,11 @@ describe('envelopes', () => {
     ['an extra field', JSON.stringify({ ...valid, surprise: 1 }), 'messages:messageformat.invalid'],
     ['a bad status', JSON.stringify({ ...valid, status: 42 }), 'messages:messageformat.invalid'],
     ['deep nesting', `{"topic":"a","path":"b","value":${'['.repeat(100)}${']'.repeat(100)}}`, 'json.invalid'],
-    ['too many headers', JSON.stringify({ ...valid, headers: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`h${i}`, 'v'])) }), 'gateway:headers.toolarge'],
+    [
+      'too many headers',
+      JSON.stringify({ ...valid, headers: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`h${i}`, 'v'])) }),
+      'gateway:headers.toolarge',
+    ],
     ['a huge header value', JSON.stringify({ ...valid, headers: { x: 'v'.repeat(10_000) } }), 'gateway:headers.toolarge'],
   ])('rejects %s', (_n, text, code) => {
     expect(errorCode(() => parseEnvelope(text))).toBe(code);
@@ -144,13 +153,22 @@ describe('payload encoding', () => {
   });
   it('formats the recipient envelope with the originator', () => {
     const m = buildLiveMessage({ thingId: 'ns:t', direction: 'inbox', subject: 'x', featureId: 'f', headers: { 'correlation-id': 'c' }, value: 1 });
-    expect(recipientEnvelope(m, 'u:a')).toEqual({ topic: 'ns/t/things/live/messages/x', path: '/features/f/inbox/messages/x', headers: { 'correlation-id': 'c', 'ditto-originator': 'u:a' }, value: 1 });
+    expect(recipientEnvelope(m, 'u:a')).toEqual({
+      topic: 'ns/t/things/live/messages/x',
+      path: '/features/f/inbox/messages/x',
+      headers: { 'correlation-id': 'c', 'ditto-originator': 'u:a' },
+      value: 1,
+    });
   });
 });
 
 describe('control frames', () => {
   it('parses START-SEND-MESSAGES with options', () => {
-    expect(parseControlFrame('START-SEND-MESSAGES?namespaces=a,b&filter=eq(subject,%22x%22)')).toEqual({ kind: 'start-messages', namespaces: ['a', 'b'], filter: 'eq(subject,"x")' });
+    expect(parseControlFrame('START-SEND-MESSAGES?namespaces=a,b&filter=eq(subject,%22x%22)')).toEqual({
+      kind: 'start-messages',
+      namespaces: ['a', 'b'],
+      filter: 'eq(subject,"x")',
+    });
     expect(parseControlFrame('STOP-SEND-MESSAGES')).toEqual({ kind: 'stop-messages' });
     expect(ack('START-SEND-MESSAGES')).toBe('START-SEND-MESSAGES:ACK');
   });
@@ -161,18 +179,24 @@ describe('control frames', () => {
 });
 
 describe('envelope parser fuzzing', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const fc = require('fast-check') as typeof import('fast-check');
   it('returns an envelope or throws a DittoError for any input, never anything else', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ topic: 'a/b/things/live/messages/c', path: '/inbox/messages/c', headers: v }))), (text) => {
-        try {
-          const e = parseEnvelope(text);
-          expect(typeof e.topic).toBe('string');
-        } catch (err) {
-          expect(err).toBeInstanceOf(DittoError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify({ topic: 'a/b/things/live/messages/c', path: '/inbox/messages/c', headers: v })),
+        ),
+        (text) => {
+          try {
+            const e = parseEnvelope(text);
+            expect(typeof e.topic).toBe('string');
+          } catch (err) {
+            expect(err).toBeInstanceOf(DittoError);
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });

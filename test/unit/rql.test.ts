@@ -1,10 +1,17 @@
 import fc from 'fast-check';
 import { compileLike, matchesLike } from '../../lambdas/core/glob';
-import { DittoError } from '../../lambdas/core/errors';
+import type { DittoError } from '../../lambdas/core/errors';
 import { matchesRql, parseRql, type RqlContext, selectRecipients } from '../../lambdas/core/messages';
 import { compilePolicy } from '../../lambdas/core/policy';
 
-const context: RqlContext = { thingId: 'ns:t', namespace: 'ns', subject: 'turnOff', direction: 'inbox', featureId: 'lamp', attributes: { room: 'kitchen', floor: 2, tags: { eco: true } } };
+const context: RqlContext = {
+  thingId: 'ns:t',
+  namespace: 'ns',
+  subject: 'turnOff',
+  direction: 'inbox',
+  featureId: 'lamp',
+  attributes: { room: 'kitchen', floor: 2, tags: { eco: true } },
+};
 
 describe('RQL', () => {
   it.each([
@@ -28,17 +35,24 @@ describe('RQL', () => {
     expect(matchesRql(parseRql(filter), context)).toBe(expected);
   });
 
-  it.each(['', 'eq(subject)', 'foo(subject,1)', 'eq(unknown,1)', 'eq(subject,"x"', 'and()', 'eq(subject,bare)', 'like(subject,1)', `${'not('.repeat(40)}exists(subject)${')'.repeat(40)}`])(
-    'rejects %s with rql.expression.invalid',
-    (filter) => {
-      try {
-        parseRql(filter);
-        throw new Error('accepted');
-      } catch (e) {
-        expect((e as DittoError).error).toBe('rql.expression.invalid');
-      }
-    },
-  );
+  it.each([
+    '',
+    'eq(subject)',
+    'foo(subject,1)',
+    'eq(unknown,1)',
+    'eq(subject,"x"',
+    'and()',
+    'eq(subject,bare)',
+    'like(subject,1)',
+    `${'not('.repeat(40)}exists(subject)${')'.repeat(40)}`,
+  ])('rejects %s with rql.expression.invalid', (filter) => {
+    try {
+      parseRql(filter);
+      throw new Error('accepted');
+    } catch (e) {
+      expect((e as DittoError).error).toBe('rql.expression.invalid');
+    }
+  });
 });
 
 describe('recipient selection', () => {
@@ -72,7 +86,13 @@ describe('recipient selection', () => {
 
 describe('like without backtracking', () => {
   const reference = (pattern: string, value: string) =>
-    new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's').test(value);
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+      's',
+    ).test(value);
 
   it('agrees with a regular expression on small random patterns and values', () => {
     fc.assert(

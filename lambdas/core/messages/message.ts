@@ -75,7 +75,9 @@ export function messageFromEnvelope(envelope: Envelope): LiveMessage {
   const topic = parseMessageTopic(envelope.topic);
   const address = parseMessagePath(envelope.path);
   if (address.subject !== topic.subject) {
-    throw new MessageFormatInvalidError(`The subject of the topic ('${topic.subject.slice(0, 100)}') and of the path ('${address.subject.slice(0, 100)}') differ.`);
+    throw new MessageFormatInvalidError(
+      `The subject of the topic ('${topic.subject.slice(0, 100)}') and of the path ('${address.subject.slice(0, 100)}') differ.`,
+    );
   }
   const featureHeader = headerString(envelope.headers, Header.FEATURE_ID);
   if (featureHeader !== undefined && featureHeader !== address.featureId) {
@@ -98,7 +100,12 @@ export function expectationOf(message: LiveMessage, overrides: { timeout?: strin
 }
 
 /** The envelope recipients get: forwarded headers plus `ditto-originator`. */
-export function recipientEnvelope(message: LiveMessage, originator: string | undefined, extraHeaders: Headers = {}, alsoWithheld: readonly string[] = []): Envelope {
+export function recipientEnvelope(
+  message: LiveMessage,
+  originator: string | undefined,
+  extraHeaders: Headers = {},
+  alsoWithheld: readonly string[] = [],
+): Envelope {
   return {
     topic: message.topic,
     headers: { ...forwardedHeaders(message.headers, originator, alsoWithheld), ...extraHeaders },

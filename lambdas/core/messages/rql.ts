@@ -170,7 +170,9 @@ export function parseRql(text: string): RqlNode {
   const node = new Parser(text).parse();
   const cost = filterCost(node);
   if (cost > MAX_FILTER_COST) {
-    throw new RqlInvalidError(`The filter is too expensive to evaluate: it costs ${cost} units, at most ${MAX_FILTER_COST} are allowed (1 per operator, property segment and 'in' value; a 'like' pattern costs its length).`);
+    throw new RqlInvalidError(
+      `The filter is too expensive to evaluate: it costs ${cost} units, at most ${MAX_FILTER_COST} are allowed (1 per operator, property segment and 'in' value; a 'like' pattern costs its length).`,
+    );
   }
   return node;
 }

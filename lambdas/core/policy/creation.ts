@@ -34,7 +34,8 @@ function parseRules(value: unknown, where: string): CreationRule[] {
   return value.map((rule: unknown, i) => {
     if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) throw new Error(`${where}[${i}] must be an object.`);
     const r = rule as Record<string, unknown>;
-    for (const key of Object.keys(r)) if (!RULE_KEYS.has(key)) throw new Error(`${where}[${i}] has the unknown key '${key}' (use ${[...RULE_KEYS].join(', ')}).`);
+    for (const key of Object.keys(r))
+      if (!RULE_KEYS.has(key)) throw new Error(`${where}[${i}] has the unknown key '${key}' (use ${[...RULE_KEYS].join(', ')}).`);
     const types = stringList(r['resource-types'], `${where}[${i}].resource-types`);
     if (types?.some((t) => t !== 'thing' && t !== 'policy')) throw new Error(`${where}[${i}].resource-types may hold 'thing' and 'policy' only.`);
     const namespaces = stringList(r.namespaces, `${where}[${i}].namespaces`);

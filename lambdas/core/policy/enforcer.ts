@@ -35,7 +35,10 @@ const newNode = (): Node => ({ children: new Map(), grant: new Map(), revoke: ne
 
 function add(sets: SubjectSets, permission: Permission, subject: string): void {
   let set = sets.get(permission);
-  if (!set) sets.set(permission, (set = new Set()));
+  if (!set) {
+    set = new Set();
+    sets.set(permission, set);
+  }
   set.add(subject);
 }
 
@@ -65,16 +68,25 @@ export function compilePolicy(policy: Policy): Enforcer {
     for (const [resource, perms] of Object.entries(entry.resources)) {
       const { type, segments } = splitResource(resource);
       let node = roots.get(type);
-      if (!node) roots.set(type, (node = newNode()));
+      if (!node) {
+        node = newNode();
+        roots.set(type, node);
+      }
       const ancestors: Node[] = [];
       for (const segment of segments) {
         ancestors.push(node);
         let child: Node | undefined = node.children.get(segment);
-        if (!child) node.children.set(segment, (child = newNode()));
+        if (!child) {
+          child = newNode();
+          node.children.set(segment, child);
+        }
         node = child;
       }
       let typeGrants = anyGrant.get(type);
-      if (!typeGrants) anyGrant.set(type, (typeGrants = new Map()));
+      if (!typeGrants) {
+        typeGrants = new Map();
+        anyGrant.set(type, typeGrants);
+      }
       for (const subject of subjects) {
         for (const p of perms.grant) {
           add(node.grant, p, subject);
@@ -116,8 +128,8 @@ export function compilePolicy(policy: Policy): Enforcer {
     const { type, segments } = splitResource(resource);
     const state = new Map<string, boolean>();
     const apply = (n: Node) => {
-      n.grant.get(permission)?.forEach((s) => state.set(s, true));
-      n.revoke.get(permission)?.forEach((s) => state.set(s, false));
+      for (const s of n.grant.get(permission) ?? []) state.set(s, true);
+      for (const s of n.revoke.get(permission) ?? []) state.set(s, false);
     };
     let node = roots.get(type);
     if (node) {
@@ -130,7 +142,7 @@ export function compilePolicy(policy: Policy): Enforcer {
     }
     const granted = new Set<string>();
     const revoked = new Set<string>();
-    state.forEach((ok, s) => (ok ? granted : revoked).add(s));
+    for (const [s, ok] of state) (ok ? granted : revoked).add(s);
     const result: Readers = { granted, revoked };
     if (readersCache.size >= READERS_CACHE_LIMIT) readersCache.clear();
     readersCache.set(key, result);

@@ -48,6 +48,7 @@ function parsePermissions(value: unknown, where: string): Permission[] {
 }
 
 function checkKey(key: string, what: string): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: keys must not hold control characters
   if (key.length === 0 || key.length > MAX_KEY_LENGTH || /[\x00-\x1F]/.test(key)) {
     throw new PolicyInvalidError(`The ${what} '${key.slice(0, 100)}' is not valid: it must be 1 to ${MAX_KEY_LENGTH} characters without control characters.`);
   }
@@ -91,7 +92,8 @@ export function parsePolicy(json: unknown, policyId: string): Policy {
   const size = JSON.stringify(json).length;
   if (size > MAX_POLICY_CHARS) throw new EntityTooLargeError('policy', size, MAX_POLICY_CHARS);
   const labels = Object.keys(json.entries);
-  if (labels.length > MAX_POLICY_ENTRIES) throw new PolicyInvalidError(`A policy may hold at most ${MAX_POLICY_ENTRIES} entries, this one has ${labels.length}.`);
+  if (labels.length > MAX_POLICY_ENTRIES)
+    throw new PolicyInvalidError(`A policy may hold at most ${MAX_POLICY_ENTRIES} entries, this one has ${labels.length}.`);
   const entries: Record<string, PolicyEntry> = {};
   for (const label of labels) entries[label] = parseEntry(label, json.entries[label]);
   const subjects = new Set(Object.values(entries).flatMap((e) => Object.keys(e.subjects)));

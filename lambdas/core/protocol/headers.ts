@@ -58,7 +58,8 @@ export function normalizeHeaders(raw: Readonly<Record<string, unknown>>): Record
     const value = raw[name];
     if (value === undefined) continue;
     const text = typeof value === 'string' ? value : JSON.stringify(value);
-    if (text.length > MAX_HEADER_VALUE_CHARS) throw new TooManyHeadersError(`The header '${name.slice(0, 100)}' is longer than ${MAX_HEADER_VALUE_CHARS} characters.`);
+    if (text.length > MAX_HEADER_VALUE_CHARS)
+      throw new TooManyHeadersError(`The header '${name.slice(0, 100)}' is longer than ${MAX_HEADER_VALUE_CHARS} characters.`);
     headers[name.toLowerCase()] = value as HeaderValue;
   }
   return headers;

@@ -47,7 +47,10 @@ const LIVE_UNSUPPORTED = new Set(['commands', 'events']);
 /** Parses `{ns}/{name}/things/live/messages/{subject}`; the subject may contain '/'. */
 export function parseMessageTopic(topic: string): MessageTopic {
   const parts = topic.split('/');
-  if (parts.length < 5) throw new MessageFormatInvalidError(`The topic '${topic.slice(0, 200)}' is not a Ditto Protocol topic: '{namespace}/{name}/things/live/messages/{subject}'.`);
+  if (parts.length < 5)
+    throw new MessageFormatInvalidError(
+      `The topic '${topic.slice(0, 200)}' is not a Ditto Protocol topic: '{namespace}/{name}/things/live/messages/{subject}'.`,
+    );
   const [namespace, name, group, channel, criterion] = parts as [string, string, string, string, string];
   if (group !== GROUP_THINGS) {
     if (group === 'policies' || group === 'connections') throw new NotImplementedError(`${group} topics`);
@@ -83,7 +86,8 @@ export function parseMessagePath(path: string): MessageAddress {
   }
   if (featureId === undefined && rest === `/${INBOX}/claim`) return { direction: INBOX, subject: 'claim' };
   const match = /^\/(inbox|outbox)\/messages\/(.*)$/s.exec(rest);
-  if (!match) throw new MessageFormatInvalidError(`The path '${path.slice(0, 200)}' is not a message path: '[/features/{featureId}]/{inbox|outbox}/messages/{subject}'.`);
+  if (!match)
+    throw new MessageFormatInvalidError(`The path '${path.slice(0, 200)}' is not a message path: '[/features/{featureId}]/{inbox|outbox}/messages/{subject}'.`);
   const direction = match[1] === INBOX ? INBOX : OUTBOX;
   return { direction, subject: checkSubject(match[2] ?? ''), ...(featureId !== undefined ? { featureId } : {}) };
 }

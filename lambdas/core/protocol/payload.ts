@@ -8,7 +8,9 @@ function utf8(body: Buffer, contentType: string | undefined): string {
   try {
     return strictUtf8.decode(body);
   } catch {
-    throw new PayloadInvalidError(`The payload is declared as '${contentType ?? 'text/plain'}' but is not valid UTF-8: send it with a binary content-type (e.g. application/octet-stream).`);
+    throw new PayloadInvalidError(
+      `The payload is declared as '${contentType ?? 'text/plain'}' but is not valid UTF-8: send it with a binary content-type (e.g. application/octet-stream).`,
+    );
   }
 }
 
@@ -30,7 +32,9 @@ export function bodyToValue(body: Buffer, contentType: string | undefined): unkn
       try {
         return parseJson(utf8(body, contentType));
       } catch (e) {
-        throw new JsonInvalidError(`The payload is declared as '${contentType}' but is not valid JSON: ${(e as Error & { description?: string }).description ?? (e as Error).message}`);
+        throw new JsonInvalidError(
+          `The payload is declared as '${contentType}' but is not valid JSON: ${(e as Error & { description?: string }).description ?? (e as Error).message}`,
+        );
       }
     case 'text':
       return utf8(body, contentType);
