@@ -66,7 +66,11 @@ export class FrontDoor extends Construct {
     }
 
     const apiHost = (apiId: string) => `${apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
-    const httpApiOrigin = new origins.HttpOrigin(apiHost(props.httpApiId), { protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY });
+    // Longer than API Gateway's 30 s integration limit, so its own answer (ours: a 408 before it) reaches the client.
+    const httpApiOrigin = new origins.HttpOrigin(apiHost(props.httpApiId), {
+      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+      readTimeout: Duration.seconds(35),
+    });
     const webSocketOrigin = new origins.HttpOrigin(apiHost(props.webSocketApiId), {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       // A handshake waits for the $connect authorizer and handler; keep the default 30 s read timeout.
@@ -87,9 +91,9 @@ export class FrontDoor extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
-      // Static files built from this repository: nothing to keep when the stack goes.
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: false,
+      // Kept when the stack is deleted (CloudFormation cannot delete a bucket with files, and emptying it
+      // would take a custom-resource function with a managed role): delete it yourself afterwards.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.consoleBucket).acknowledge({
       id: 'AwsSolutions-S1',
@@ -112,7 +116,7 @@ export class FrontDoor extends Construct {
 
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'Ditto live router: /api/2, /ws/2, /console/',
-      // Anything else goes to the HTTP API, which answers in Ditto's error format.
+      // Anything else goes to the HTTP API (API Gateway itself answers 404 for paths outside /api/2).
       defaultBehavior: { origin: httpApiOrigin, ...api },
       additionalBehaviors: {
         '/api/2/*': { origin: httpApiOrigin, ...api },

@@ -35,6 +35,8 @@ export class CognitoIdentity extends Construct {
       accessTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(30),
       preventUserExistenceErrors: true,
+      // Tokens come from initiate-auth only: no hosted UI, no OAuth flows with placeholder callback URLs.
+      disableOAuth: true,
     });
     const issuerUrl = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
     this.issuer = {

@@ -65,6 +65,8 @@ export interface MessagingStackProps extends StackProps {
 /** Consumer timeouts of the two queues (their visibility timeouts are six times these). */
 const TIMEOUT_CHECK_SECONDS = 20;
 const FANOUT_SECONDS = 30;
+/** Two tries only: a redelivered batch re-posts to everyone in it (duplicates), so stop early. */
+const FANOUT_MAX_RECEIVES = 2;
 
 /** The whole router: tables, the two APIs, the Lambda handlers, the timeout queue. */
 export class MessagingStack extends Stack {
@@ -132,10 +134,11 @@ export class MessagingStack extends Stack {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       visibilityTimeout: Duration.seconds(6 * FANOUT_SECONDS),
-      // Messages are live: a batch nobody delivered within a few minutes is not worth delivering.
-      retentionPeriod: Duration.minutes(5),
+      // Messages are live: a batch nobody delivered within minutes is not worth delivering. Long enough for
+      // maxReceiveCount receives a visibility timeout apart, so a failing batch reaches the dead-letter queue.
+      retentionPeriod: Duration.seconds((FANOUT_MAX_RECEIVES + 1) * 6 * FANOUT_SECONDS),
       // Two tries only: a redelivered batch re-posts to everyone in it (duplicates), so stop early.
-      deadLetterQueue: { queue: fanOutDlq, maxReceiveCount: 2 },
+      deadLetterQueue: { queue: fanOutDlq, maxReceiveCount: FANOUT_MAX_RECEIVES },
     });
 
     const baseEnv: Record<string, string> = {

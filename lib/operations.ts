@@ -35,7 +35,7 @@ const PERIOD = Duration.minutes(5);
 /** Read and write throttle events of a table (table-level metrics: an alarm may use at most 10). */
 const tableThrottles = (table: dynamodb.ITable, label: string): cloudwatch.IMetric =>
   new cloudwatch.MathExpression({
-    expression: `reads_${label} + writes_${label}`,
+    expression: `FILL(reads_${label}, 0) + FILL(writes_${label}, 0)`,
     usingMetrics: {
       [`reads_${label}`]: table.metric('ReadThrottleEvents', { statistic: 'Sum', period: PERIOD }),
       [`writes_${label}`]: table.metric('WriteThrottleEvents', { statistic: 'Sum', period: PERIOD }),
@@ -116,7 +116,8 @@ export function routerTotal(name: MetricName): cloudwatch.IMetric {
   // Ids unique per metric name: several totals share one graph.
   const id = `${name.charAt(0).toLowerCase()}${name.slice(1)}`;
   const usingMetrics = Object.fromEntries(sources.map(([handler, transport], i) => [`${id}${i}`, routerMetric(name, handler, transport)]));
-  return new cloudwatch.MathExpression({ expression: Object.keys(usingMetrics).join(' + '), usingMetrics, label: name, period: PERIOD });
+  // Metrics are emitted only when non-zero: FILL(…, 0) so one silent source does not blank the sum.
+  return new cloudwatch.MathExpression({ expression: Object.keys(usingMetrics).map((m) => `FILL(${m}, 0)`).join(' + '), usingMetrics, label: name, period: PERIOD });
 }
 
 export interface OperationsProps {
@@ -265,7 +266,17 @@ export class Operations extends Construct {
       );
     }
     for (const [name, fn] of Object.entries(props.functions)) {
-      this.alarm(`${name}Errors`, `${name} failed with unhandled errors.`, fn.metricErrors({ period: PERIOD }), t.functionErrors);
+      // The authorizer rejects a bad token by throwing ("Unauthorized" is how API Gateway learns 401): those are not failures.
+      const errors =
+        name === 'WsAuthorizer'
+          ? new cloudwatch.MathExpression({
+              expression: 'errors - FILL(rejected, 0)',
+              usingMetrics: { errors: fn.metricErrors({ period: PERIOD }), rejected: routerMetric('AuthenticationFailures', 'ws-authorizer', 'websocket') },
+              label: 'WsAuthorizer errors other than rejected tokens',
+              period: PERIOD,
+            })
+          : fn.metricErrors({ period: PERIOD });
+      this.alarm(`${name}Errors`, `${name} failed with unhandled errors.`, errors, t.functionErrors);
       this.alarm(`${name}Throttles`, `${name} was throttled (account or reserved concurrency).`, fn.metricThrottles({ period: PERIOD }), t.throttles);
     }
     for (const [name, table] of Object.entries(props.tables)) {
@@ -297,7 +308,7 @@ export class Operations extends Construct {
       'WebSocketErrors',
       'WebSocket integration or execution errors.',
       new cloudwatch.MathExpression({
-        expression: 'integration + execution',
+        expression: 'FILL(integration, 0) + FILL(execution, 0)',
         usingMetrics: { integration: ws('IntegrationError'), execution: ws('ExecutionError') },
         label: 'WebSocket errors',
         period: PERIOD,

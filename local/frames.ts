@@ -10,6 +10,8 @@ export class FrameSizeWatch {
   private buffer = Buffer.alloc(0);
   /** Payload bytes of the current frame still to skip. */
   private skip = 0;
+  /** After an oversized frame the connection is closing: the rest of the stream is not parsed. */
+  private closed = false;
 
   constructor(
     private readonly maxFrameBytes: number,
@@ -17,6 +19,7 @@ export class FrameSizeWatch {
   ) {}
 
   feed(chunk: Buffer): void {
+    if (this.closed) return;
     let data = this.buffer.length > 0 ? Buffer.concat([this.buffer, chunk]) : chunk;
     for (;;) {
       if (this.skip > 0) {
@@ -28,6 +31,7 @@ export class FrameSizeWatch {
       const header = this.header(data);
       if (!header) break;
       if (header.payload > this.maxFrameBytes) {
+        this.closed = true;
         this.onTooBig(header.payload);
         data = Buffer.alloc(0);
         break;

@@ -448,7 +448,6 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       let tooBig: ((size: number) => void) | undefined;
       const watch = new FrameSizeWatch(maxFrameBytes, (size) => tooBig?.(size));
       socket.on('data', (chunk: Buffer) => watch.feed(chunk));
-      if (head.length > 0) watch.feed(head);
       wss.handleUpgrade(req, socket, head, (ws) => {
         tooBig = () => {
           frameTooBig.add(ws);

@@ -99,7 +99,9 @@ export async function authenticate(credentials: Credentials, issuers: readonly I
     const value = space < 0 ? '' : header.slice(space + 1).trim();
     if (scheme === 'bearer') return verifyJwt(value, issuers);
     if (scheme === 'basic') return verifyBasic(value, basicUsers);
-    throw new AuthenticationFailedError(`The authorization scheme '${scheme.slice(0, 40)}' is not supported: use Bearer (or Basic where enabled).`);
+    // Echo the scheme only if it looks like one: a bare token or key sent without a scheme must not be repeated back or logged.
+    const shown = /^[a-z-]{1,20}$/.test(scheme) ? `'${scheme}' ` : '';
+    throw new AuthenticationFailedError(`The authorization scheme ${shown}is not supported: use Bearer (or Basic where enabled).`);
   }
   if (credentials.accessToken) return verifyJwt(credentials.accessToken, issuers);
   throw new AuthenticationFailedError('No credentials were provided: send an Authorization header (or access_token query parameter on the WebSocket).');

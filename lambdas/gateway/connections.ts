@@ -38,13 +38,11 @@ function isGone(e: unknown): boolean {
 export function isTransient(e: unknown): boolean {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
   const status = err?.$metadata?.httpStatusCode;
-  return (
-    err?.name === 'LimitExceededException' ||
-    err?.name === 'TooManyRequestsException' ||
-    status === 429 ||
-    (status !== undefined && status >= 500) ||
-    err?.$retryable !== undefined
-  );
+  if (err?.name === 'LimitExceededException' || err?.name === 'TooManyRequestsException' || err?.name === 'TimeoutError') return true;
+  if (status === 429 || (status !== undefined && status >= 500) || err?.$retryable !== undefined) return true;
+  // A socket that broke before any response (no status): as transient as a 5xx.
+  const code = (e as { code?: string })?.code;
+  return status === undefined && code !== undefined && ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN'].includes(code);
 }
 
 const BASE_DELAY_MS = 20;

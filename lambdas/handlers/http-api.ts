@@ -5,6 +5,7 @@ import { authenticate } from '../auth/authenticate';
 import { getConfig } from '../config';
 import { appendRequestKeys } from '../observability/logger';
 import { instrumented } from '../observability/invocation';
+import { withDeadlineAt } from '../runtime/deadline';
 import { PayloadTooLargeError, RequestTimeoutError } from '../core/errors';
 import { parsePolicyId, parseThingId } from '../core/ids';
 import { buildLiveMessage, DEFAULT_CLAIM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from '../core/messages';
@@ -120,8 +121,11 @@ async function handle(
       }
       case 'message': {
         correlationId ??= randomUUID();
-        appendRequestKeys({ correlationId });
-        return await sendOverHttp(event, route, subjects, correlationId, waitDeadline(event, context));
+        const id = correlationId;
+        appendRequestKeys({ correlationId: id });
+        // Retries (posts to connections) must end before API Gateway gives up on this request, too.
+        const deadline = waitDeadline(event, context);
+        return await withDeadlineAt(deadline, () => sendOverHttp(event, route, subjects, id, deadline));
       }
     }
   } catch (e) {

@@ -28,6 +28,8 @@ export function instrumented<E, R>(
       return await withDeadline(context, () => fn(event, context));
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics(); // (an empty flush only warns)
+      // addDimensions adds a dimension set; only a flush clears them: clear always, so silent invocations add none.
+      metrics.clearDimensions();
       logger.resetKeys();
     }
   };

@@ -21,5 +21,10 @@ export function withDeadline<T>(context: RemainingTime | undefined, work: () => 
   return current.run(Date.now() + budget - DEADLINE_MARGIN_MS, work);
 }
 
+/** Narrows the deadline for part of an invocation (e.g. an HTTP request API Gateway ends sooner). */
+export function withDeadlineAt<T>(until: number, work: () => Promise<T>): Promise<T> {
+  return current.run(Math.min(until, deadline()), work);
+}
+
 /** Epoch ms by which retries must have ended. */
 export const deadline = (): number => current.getStore() ?? Date.now() + DEFAULT_BUDGET_MS;

@@ -186,7 +186,7 @@ describe('When the stack is synthesized with defaults', () => {
 
   it('hands large fan-outs to a fan-out function through a short-lived SQS queue', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
-      MessageRetentionPeriod: 300,
+      MessageRetentionPeriod: 540,
       RedrivePolicy: { maxReceiveCount: 2, deadLetterTargetArn: Match.anyValue() },
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 5, FunctionResponseTypes: ['ReportBatchItemFailures'] });
@@ -501,7 +501,11 @@ describe('When it comes to operating it', () => {
       [1, 'GreaterThanOrEqualToThreshold'],
       [1, 'GreaterThanOrEqualToThreshold'],
     ]);
-    expect(all.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda').map((a) => a.Threshold)).toEqual(Array(8).fill(5));
+    expect(all.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda').map((a) => a.Threshold)).toEqual(Array(7).fill(5));
+    // The authorizer throws to reject a token: its alarm counts only errors beyond rejected tokens.
+    const authorizer = all.find((a) => JSON.stringify(a.Metrics ?? []).includes('errors - FILL(rejected, 0)'))!;
+    expect(authorizer.Threshold).toBe(5);
+    expect(JSON.stringify(authorizer.Metrics)).toContain('AuthenticationFailures');
     expect(all.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda').map((a) => a.Threshold)).toEqual(Array(8).fill(1));
     const expression = (needle: string) => all.find((a) => JSON.stringify(a.Metrics ?? []).includes(needle));
     const failed = expression('FailedDeliveries')!;

@@ -110,3 +110,20 @@ describe('one routed message (HTTP in, WebSocket device answering)', () => {
     expect(metric('MessagesSent').blob.MessagesSent).toBe(1);
   });
 });
+
+describe('invocations that record nothing', () => {
+  it('add no dimension sets to the next invocation that does (one set per EMF line)', async () => {
+    // Required after the environment above, like the harness.
+    const { instrumented } = require('../../lambdas/observability/invocation') as typeof import('../../lambdas/observability/invocation');
+    const { record } = require('../../lambdas/observability/metrics') as typeof import('../../lambdas/observability/metrics');
+    const silent = instrumented('token-sweep', 'schedule', async () => undefined);
+    const loud = instrumented('token-sweep', 'schedule', async () => record('ExpiredConnectionsClosed', 2));
+    lines = [];
+    for (let i = 0; i < 4; i++) await silent(undefined);
+    await loud(undefined);
+    const emf = parsed().filter((l) => l._aws);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]!._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'handler', 'transport']]);
+    expect(emf[0]!.ExpiredConnectionsClosed).toBe(2);
+  });
+});

@@ -26,6 +26,11 @@ describe('FrameSizeWatch (API Gateway 32 KB frames)', () => {
     expect(watched([stream.subarray(0, 7), stream.subarray(7, 40_000), stream.subarray(40_000)])).toEqual([]);
   });
 
+  it('reports an oversized frame once and then reads no more of the stream', () => {
+    const oversized = frame(40_000);
+    expect(watched([oversized.subarray(0, 10), oversized.subarray(10), frame(50_000)])).toEqual([40_000]);
+  });
+
   it('reports a frame over 32 KB (16-bit and 64-bit lengths), even after small ones', () => {
     expect(watched([frame(100), frame(32 * 1024 + 1)])).toEqual([32 * 1024 + 1]);
     expect(watched([frame(70_000).subarray(0, 20)])).toEqual([70_000]);
