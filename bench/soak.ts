@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../local/ports';
 import { nowMs, round, summarize } from './lib/stats';
-import { type BenchClient, connectMany, createThing } from './lib/world';
+import { connectMany, createThing, respondToAll } from './lib/world';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     };
     devices.forEach((d, i) => {
       d.onMessage((text) => record(i, text));
-      if (i % DEVICES_PER_THING === 0) respond(d); // one responder per thing
+      if (i % DEVICES_PER_THING === 0) respondToAll(d); // one responder per thing
     });
     issuers.forEach((c, j) => {
       c.onMessage((text) => {
@@ -172,23 +172,6 @@ async function main(): Promise<void> {
   } finally {
     runtime.child?.kill('SIGINT');
   }
-}
-
-function respond(device: BenchClient): void {
-  device.onMessage((text) => {
-    if (!text.startsWith('{')) return;
-    const m = JSON.parse(text) as { topic: string; path: string; status?: number; headers: Record<string, unknown> };
-    if (m.status !== undefined) return;
-    device.ws.send(
-      JSON.stringify({
-        topic: m.topic,
-        path: m.path,
-        headers: { 'correlation-id': m.headers['correlation-id'], 'content-type': 'application/json' },
-        value: { ok: true },
-        status: 200,
-      }),
-    );
-  });
 }
 
 main().catch((e: unknown) => {
