@@ -3,6 +3,7 @@
 import { App } from 'aws-cdk-lib';
 import type { IssuerConfig } from '../lambdas/config';
 import type { CreationRestriction } from '../lambdas/core/policy/creation';
+import { DEFAULTS } from '../lambdas/defaults';
 import { MessagingStack } from '../lib/messaging-stack';
 
 const app = new App();
@@ -45,13 +46,16 @@ new MessagingStack(app, context<string>('stackName', 'DittoLiveRouter'), {
       }
     : false,
   ...(context<string>('identity', '') ? { identity: context<string>('identity', '') as 'cognito' } : {}),
-  logLevel: context<'DEBUG' | 'INFO' | 'WARN' | 'ERROR'>('logLevel', 'INFO'),
-  maxMessageBytes: context('maxMessageBytes', 131072),
-  maxHttpTimeoutSeconds: context('maxHttpTimeoutSeconds', 29),
-  cacheTtlMs: context('cacheTtlMs', 2000),
-  lambdaMemoryMb: context('lambdaMemoryMb', 512),
-  logRetentionDays: context('logRetentionDays', 30),
-  throttle: { rateLimit: context('throttleRateLimit', 500), burstLimit: context('throttleBurstLimit', 1000) },
-  webSocketStageName: context('webSocketStageName', 'ws'),
+  logLevel: context<'DEBUG' | 'INFO' | 'WARN' | 'ERROR'>('logLevel', DEFAULTS.logLevel),
+  maxMessageBytes: context<number>('maxMessageBytes', DEFAULTS.maxMessageBytes),
+  maxHttpTimeoutSeconds: context<number>('maxHttpTimeoutSeconds', DEFAULTS.maxHttpTimeoutSeconds),
+  cacheTtlMs: context<number>('cacheTtlMs', DEFAULTS.cacheTtlMs),
+  lambdaMemoryMb: context<number>('lambdaMemoryMb', DEFAULTS.lambdaMemoryMb),
+  logRetentionDays: context<number>('logRetentionDays', DEFAULTS.logRetentionDays),
+  throttle: {
+    rateLimit: context<number>('throttleRateLimit', DEFAULTS.throttle.rateLimit),
+    burstLimit: context<number>('throttleBurstLimit', DEFAULTS.throttle.burstLimit),
+  },
+  webSocketStageName: context<string>('webSocketStageName', DEFAULTS.webSocketStageName),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

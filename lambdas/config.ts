@@ -1,5 +1,6 @@
 /** Environment, read and validated once per container. */
 import { type CreationRestriction, parseCreationRestriction } from './core/policy/creation';
+import { DEFAULTS } from './defaults';
 import { TABLES, type TableKey } from './store/schema';
 
 export interface IssuerConfig {
@@ -90,13 +91,13 @@ export function getConfig(): Config {
     ...(env.TIMEOUT_QUEUE_URL ? { timeoutQueueUrl: env.TIMEOUT_QUEUE_URL } : {}),
     issuers: parseIssuers(env.AUTH_ISSUERS),
     basicUsers: parseBasicUsers(env.DEV_BASIC_USERS),
-    maxMessageBytes: int('MAX_MESSAGE_BYTES', 128 * 1024),
-    maxHttpTimeoutMs: int('MAX_HTTP_TIMEOUT_MS', 29_000),
-    maxWsTimeoutMs: int('MAX_WS_TIMEOUT_MS', 900_000),
-    cacheTtlMs: int('CACHE_TTL_MS', 2_000),
-    connectionTtlSeconds: int('CONNECTION_TTL_SECONDS', 2 * 3600 + 300),
-    fanoutConcurrency: Math.max(1, int('FANOUT_CONCURRENCY', 64)),
-    fanoutBatchSize: Math.max(1, int('FANOUT_BATCH_SIZE', 250)),
+    maxMessageBytes: int('MAX_MESSAGE_BYTES', DEFAULTS.maxMessageBytes),
+    maxHttpTimeoutMs: int('MAX_HTTP_TIMEOUT_MS', DEFAULTS.maxHttpTimeoutSeconds * 1000),
+    maxWsTimeoutMs: int('MAX_WS_TIMEOUT_MS', DEFAULTS.maxWsTimeoutMs),
+    cacheTtlMs: int('CACHE_TTL_MS', DEFAULTS.cacheTtlMs),
+    connectionTtlSeconds: int('CONNECTION_TTL_SECONDS', DEFAULTS.connectionTtlSeconds),
+    fanoutConcurrency: Math.max(1, int('FANOUT_CONCURRENCY', DEFAULTS.fanoutConcurrency)),
+    fanoutBatchSize: Math.max(1, int('FANOUT_BATCH_SIZE', DEFAULTS.fanoutBatchSize)),
     ...(env.FANOUT_QUEUE_URL ? { fanoutQueueUrl: env.FANOUT_QUEUE_URL } : {}),
     entityCreation: parseCreationRestriction(env.ENTITY_CREATION ? (JSON.parse(env.ENTITY_CREATION) as unknown) : undefined),
     withheldHeaders: (env.WITHHELD_HEADERS ?? '')

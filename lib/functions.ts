@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { DEFAULTS } from '../lambdas/defaults';
 import { ESBUILD_TARGET, EXTERNAL_MODULES, handlerEntry, type HandlerName } from './bundling';
 
 export interface HandlerFunctionProps {
@@ -36,7 +37,7 @@ export class HandlerFunction extends Construct {
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
+      memorySize: props.memorySize ?? DEFAULTS.lambdaMemoryMb,
       timeout: props.timeout ?? Duration.seconds(10),
       logGroup,
       ...(props.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),

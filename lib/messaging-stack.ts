@@ -11,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { IssuerConfig } from '../lambdas/config';
 import { type CreationRestriction, parseCreationRestriction } from '../lambdas/core/policy/creation';
+import { DEFAULTS, FUNCTION_TIMEOUT_SECONDS } from '../lambdas/defaults';
 import { TABLES, type TableKey } from '../lambdas/store/schema';
 import { LiveWebSocketApi, type ThrottleProps, ThingsHttpApi } from './apis';
 import { FUNCTION_ACCESS, type FunctionAccess, type FunctionName } from './access';
@@ -63,8 +64,8 @@ export interface MessagingStackProps extends StackProps {
 }
 
 /** Consumer timeouts of the two queues (their visibility timeouts are six times these). */
-const TIMEOUT_CHECK_SECONDS = 20;
-const FANOUT_SECONDS = 30;
+const TIMEOUT_CHECK_SECONDS = FUNCTION_TIMEOUT_SECONDS['ws-timeout'];
+const FANOUT_SECONDS = FUNCTION_TIMEOUT_SECONDS.fanout;
 /** Two tries only: a redelivered batch re-posts to everyone in it (duplicates), so stop early. */
 const FANOUT_MAX_RECEIVES = 2;
 
@@ -81,7 +82,7 @@ export class MessagingStack extends Stack {
 
   constructor(scope: Construct, id: string, props: MessagingStackProps) {
     super(scope, id, props);
-    const maxHttpTimeoutSeconds = props.maxHttpTimeoutSeconds ?? 29;
+    const maxHttpTimeoutSeconds = props.maxHttpTimeoutSeconds ?? DEFAULTS.maxHttpTimeoutSeconds;
     if (maxHttpTimeoutSeconds < 1 || maxHttpTimeoutSeconds > 29) {
       throw new Error(`maxHttpTimeoutSeconds must be 1..29 (API Gateway HTTP integrations end at 30 s), got ${maxHttpTimeoutSeconds}.`);
     }
@@ -98,9 +99,9 @@ export class MessagingStack extends Stack {
         "No OIDC issuer (context 'issuers') and no dev Basic users are configured: every request will be rejected with 401.",
       );
     }
-    const retention = logRetention(props.logRetentionDays ?? 30);
-    const throttle = props.throttle ?? { rateLimit: 500, burstLimit: 1000 };
-    const stageName = props.webSocketStageName ?? 'ws';
+    const retention = logRetention(props.logRetentionDays ?? DEFAULTS.logRetentionDays);
+    const throttle = props.throttle ?? DEFAULTS.throttle;
+    const stageName = props.webSocketStageName ?? DEFAULTS.webSocketStageName;
 
     this.tables = new MessagingTables(this, 'Tables');
     const t = this.tables.tables;
@@ -143,10 +144,10 @@ export class MessagingStack extends Stack {
 
     const baseEnv: Record<string, string> = {
       ...Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [TABLES[k].envName, t[k].tableName])),
-      MAX_MESSAGE_BYTES: String(props.maxMessageBytes ?? 128 * 1024),
+      MAX_MESSAGE_BYTES: String(props.maxMessageBytes ?? DEFAULTS.maxMessageBytes),
       MAX_HTTP_TIMEOUT_MS: String(maxHttpTimeoutSeconds * 1000),
-      CACHE_TTL_MS: String(props.cacheTtlMs ?? 2000),
-      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+      CACHE_TTL_MS: String(props.cacheTtlMs ?? DEFAULTS.cacheTtlMs),
+      POWERTOOLS_LOG_LEVEL: props.logLevel ?? DEFAULTS.logLevel,
       ...(props.withheldHeaders && props.withheldHeaders.length > 0 ? { WITHHELD_HEADERS: props.withheldHeaders.join(',') } : {}),
     };
     // Credentials only where requests are authenticated: issuers for JWTs (JWT-TOKEN refreshes on
@@ -167,23 +168,23 @@ export class MessagingStack extends Stack {
       new HandlerFunction(this, id, {
         handler,
         environment: { ...baseEnv, ...env },
-        memorySize: props.lambdaMemoryMb ?? 512,
+        memorySize: props.lambdaMemoryMb ?? DEFAULTS.lambdaMemoryMb,
         timeout,
         logRetention: retention,
         ...(props.tracing ? { tracing: true } : {}),
       }).fn;
 
-    const authorizerFn = make('WsAuthorizer', 'ws-authorizer', Duration.seconds(5), { ...issuersEnv, ...basicEnv });
-    const connectFn = make('WsConnect', 'ws-connect');
-    const disconnectFn = make('WsDisconnect', 'ws-disconnect');
-    const defaultFn = make('WsDefault', 'ws-default', Duration.seconds(29), {
+    const authorizerFn = make('WsAuthorizer', 'ws-authorizer', Duration.seconds(FUNCTION_TIMEOUT_SECONDS['ws-authorizer']), { ...issuersEnv, ...basicEnv });
+    const connectFn = make('WsConnect', 'ws-connect', Duration.seconds(FUNCTION_TIMEOUT_SECONDS['ws-connect']));
+    const disconnectFn = make('WsDisconnect', 'ws-disconnect', Duration.seconds(FUNCTION_TIMEOUT_SECONDS['ws-disconnect']));
+    const defaultFn = make('WsDefault', 'ws-default', Duration.seconds(FUNCTION_TIMEOUT_SECONDS['ws-default']), {
       ...issuersEnv,
       TIMEOUT_QUEUE_URL: timeoutQueue.queueUrl,
       FANOUT_QUEUE_URL: fanOutQueue.queueUrl,
     });
     const timeoutFn = make('WsTimeout', 'ws-timeout', Duration.seconds(TIMEOUT_CHECK_SECONDS));
     const fanOutFn = make('FanOut', 'fanout', Duration.seconds(FANOUT_SECONDS));
-    const sweepFn = make('TokenSweep', 'token-sweep', Duration.seconds(50));
+    const sweepFn = make('TokenSweep', 'token-sweep', Duration.seconds(FUNCTION_TIMEOUT_SECONDS['token-sweep']));
 
     if (props.apiGatewayCloudWatchRole ?? true) this.configureApiGatewayLogging();
 

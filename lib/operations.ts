@@ -117,7 +117,14 @@ export function routerTotal(name: MetricName): cloudwatch.IMetric {
   const id = `${name.charAt(0).toLowerCase()}${name.slice(1)}`;
   const usingMetrics = Object.fromEntries(sources.map(([handler, transport], i) => [`${id}${i}`, routerMetric(name, handler, transport)]));
   // Metrics are emitted only when non-zero: FILL(…, 0) so one silent source does not blank the sum.
-  return new cloudwatch.MathExpression({ expression: Object.keys(usingMetrics).map((m) => `FILL(${m}, 0)`).join(' + '), usingMetrics, label: name, period: PERIOD });
+  return new cloudwatch.MathExpression({
+    expression: Object.keys(usingMetrics)
+      .map((m) => `FILL(${m}, 0)`)
+      .join(' + '),
+    usingMetrics,
+    label: name,
+    period: PERIOD,
+  });
 }
 
 export interface OperationsProps {

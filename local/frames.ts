@@ -4,7 +4,7 @@
  * several frames. Reads only frame headers from the raw byte stream (RFC 6455 section 5.2) next
  * to the `ws` parser, which enforces the 128 KB message limit itself.
  */
-export const MAX_FRAME_BYTES = 32 * 1024;
+import { WEBSOCKET_LIMITS } from '../lambdas/defaults';
 
 export class FrameSizeWatch {
   private buffer = Buffer.alloc(0);
@@ -57,7 +57,7 @@ export class FrameSizeWatch {
 }
 
 /** Deliveries go out as frames of at most 32 KB too (API Gateway fragments @connections messages). */
-export function fragments(data: Buffer, maxFrameBytes = MAX_FRAME_BYTES): Buffer[] {
+export function fragments(data: Buffer, maxFrameBytes = WEBSOCKET_LIMITS.maxFrameBytes): Buffer[] {
   if (data.length <= maxFrameBytes) return [data];
   const out: Buffer[] = [];
   for (let i = 0; i < data.length; i += maxFrameBytes) out.push(data.subarray(i, i + maxFrameBytes));

@@ -22,7 +22,8 @@ import { handler as disconnectHandler } from '../lambdas/handlers/ws-disconnect'
 import { handler as sweepHandler } from '../lambdas/handlers/token-sweep';
 import { DEV_JWKS_PATH, devIssuerConfig, ensureDevKey } from './dev-auth';
 import { ensureLocalCredentials } from './dynamodb';
-import { FrameSizeWatch, fragments, MAX_FRAME_BYTES } from './frames';
+import { FrameSizeWatch, fragments } from './frames';
+import { FUNCTION_TIMEOUT_SECONDS, WEBSOCKET_LIMITS } from '../lambdas/defaults';
 import { Limiter } from './limiter';
 import { inInvocation } from './invoke-store';
 import { registerLocalConsumers } from '../lambdas/runtime/local-consumers';
@@ -118,17 +119,15 @@ interface LambdaContext {
   getRemainingTimeInMillis(): number;
 }
 
-/** Each function's timeout as the stack sets it (lib/messaging-stack.ts), by local route. */
-const FUNCTION_TIMEOUT_MS: Record<string, number> = {
-  'http-api': 30_000,
-  'ws-authorizer': 5_000,
-  $connect: 10_000,
-  $disconnect: 10_000,
-  $default: 29_000,
-  'token-sweep': 50_000,
-  fanout: 30_000,
-  'ws-timeout': 20_000,
-};
+/** Each local route's function timeout, as the stack sets it. */
+const FUNCTION_TIMEOUT_MS: Record<string, number> = Object.fromEntries(
+  Object.entries({
+    ...FUNCTION_TIMEOUT_SECONDS,
+    $connect: FUNCTION_TIMEOUT_SECONDS['ws-connect'],
+    $disconnect: FUNCTION_TIMEOUT_SECONDS['ws-disconnect'],
+    $default: FUNCTION_TIMEOUT_SECONDS['ws-default'],
+  }).map(([route, seconds]) => [route, seconds * 1000]),
+);
 const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
@@ -206,10 +205,10 @@ function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
 export async function startGateway(options: GatewayOptions): Promise<LocalGateway> {
   ensureLocalCredentials();
   const { publicJwk } = await ensureDevKey(options.devKeyFile);
-  const maxMessageBytes = options.maxMessageBytes ?? 128 * 1024;
-  const maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 10 * 60_000;
-  const maxLifetimeMs = options.maxLifetimeMs ?? 2 * 3600_000;
+  const maxMessageBytes = options.maxMessageBytes ?? WEBSOCKET_LIMITS.maxMessageBytes;
+  const maxFrameBytes = options.maxFrameBytes ?? WEBSOCKET_LIMITS.maxFrameBytes;
+  const idleTimeoutMs = options.idleTimeoutMs ?? WEBSOCKET_LIMITS.idleTimeoutMs;
+  const maxLifetimeMs = options.maxLifetimeMs ?? WEBSOCKET_LIMITS.maxLifetimeMs;
   const connections = new Map<string, Connection>();
   const pendingDisconnects = new Set<Promise<unknown>>();
   const frameTooBig = new WeakSet<WebSocket>();

@@ -12,7 +12,7 @@ const LAMBDAS = join(ROOT, 'lambdas');
 /** Layer of a module under lambdas/ (higher may import lower). */
 function layer(file: string): number {
   const rel = relative(LAMBDAS, file).replace(/\\/g, '/');
-  if (rel.startsWith('core/') || rel === 'store/schema.ts') return 0; // pure domain and the table schema (data)
+  if (rel.startsWith('core/') || rel === 'store/schema.ts' || rel === 'defaults.ts') return 0; // pure domain and the table schema (data)
   if (rel === 'config.ts') return 1;
   if (rel.startsWith('observability/') || rel.startsWith('runtime/')) return 2;
   if (rel.startsWith('store/')) return 3;
