@@ -5,9 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { IssuerConfig } from '../lambdas/config';
 import { type CreationRestriction, parseCreationRestriction } from '../lambdas/core/policy/creation';
@@ -16,6 +14,7 @@ import { TABLES, type TableKey } from '../lambdas/store/schema';
 import { LiveWebSocketApi, type ThrottleProps, ThingsHttpApi } from './apis';
 import { FUNCTION_ACCESS, type FunctionAccess, type FunctionName } from './access';
 import { HandlerFunction } from './functions';
+import { ConsumedQueue } from './consumed-queue';
 import { FrontDoor, type FrontDoorProps } from './front-door';
 import { CognitoIdentity } from './identity';
 import { Operations } from './operations';
@@ -106,41 +105,27 @@ export class MessagingStack extends Stack {
     this.tables = new MessagingTables(this, 'Tables');
     const t = this.tables.tables;
 
-    // Visibility timeouts are six times the consumer's timeout (AWS's guidance for Lambda SQS event
-    // sources, so a slow batch is not handed out twice). maxReceiveCount 5 (AWS's recommended minimum):
-    // a batch that fails because of throttling gets retried before it is parked.
-    const timeoutDlq = new sqs.Queue(this, 'TimeoutDeadLetters', {
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.days(4),
+    // WebSocket timeout checks: keys only (no payload), delayed up to 15 minutes; maxReceiveCount 5 (AWS's
+    // recommended minimum for SQS event sources) so a check that failed on throttling is retried first.
+    const timeoutChecks = new ConsumedQueue(this, 'TimeoutChecks', {
+      consumerTimeout: Duration.seconds(TIMEOUT_CHECK_SECONDS),
+      retention: Duration.days(1),
+      maxReceiveCount: 5,
+      deadLetterRetention: Duration.days(4),
     });
-    const timeoutQueue = new sqs.Queue(this, 'TimeoutQueue', {
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      visibilityTimeout: Duration.seconds(6 * TIMEOUT_CHECK_SECONDS),
-      // A check delayed up to 15 minutes, plus retries: keys only, so a day is harmless and generous.
-      retentionPeriod: Duration.days(1),
-      deadLetterQueue: { queue: timeoutDlq, maxReceiveCount: 5 },
+    // Large fan-outs are split into batches that fan-out invocations deliver in parallel. The batches hold
+    // whole envelopes of live messages: kept minutes (a late delivery is worthless), parked for an hour to
+    // alarm on and inspect; two receives only, as a redelivered batch re-posts to everyone in it.
+    const fanOutBatches = new ConsumedQueue(this, 'FanOutBatches', {
+      consumerTimeout: Duration.seconds(FANOUT_SECONDS),
+      retention: Duration.seconds((FANOUT_MAX_RECEIVES + 1) * 6 * FANOUT_SECONDS),
+      maxReceiveCount: FANOUT_MAX_RECEIVES,
+      deadLetterRetention: Duration.hours(1),
     });
-
-    // Large fan-outs are split into batches that fan-out invocations deliver in parallel.
-    // Fan-out batches hold whole message envelopes: kept no longer than it takes to see and inspect
-    // a failure (SQS counts retention from the first enqueue, so the DLQ must outlast the queue).
-    const fanOutDlq = new sqs.Queue(this, 'FanOutDeadLetters', {
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.hours(1),
-    });
-    const fanOutQueue = new sqs.Queue(this, 'FanOutQueue', {
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      visibilityTimeout: Duration.seconds(6 * FANOUT_SECONDS),
-      // Messages are live: a batch nobody delivered within minutes is not worth delivering. Long enough for
-      // maxReceiveCount receives a visibility timeout apart, so a failing batch reaches the dead-letter queue.
-      retentionPeriod: Duration.seconds((FANOUT_MAX_RECEIVES + 1) * 6 * FANOUT_SECONDS),
-      // Two tries only: a redelivered batch re-posts to everyone in it (duplicates), so stop early.
-      deadLetterQueue: { queue: fanOutDlq, maxReceiveCount: FANOUT_MAX_RECEIVES },
-    });
+    const timeoutQueue = timeoutChecks.queue;
+    const fanOutQueue = fanOutBatches.queue;
+    const timeoutDlq = timeoutChecks.deadLetterQueue;
+    const fanOutDlq = fanOutBatches.deadLetterQueue;
 
     const baseEnv: Record<string, string> = {
       ...Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [TABLES[k].envName, t[k].tableName])),
@@ -243,8 +228,8 @@ export class MessagingStack extends Stack {
     timeoutQueue.grantSendMessages(defaultFn);
     fanOutQueue.grantSendMessages(defaultFn);
     fanOutQueue.grantSendMessages(httpFn);
-    fanOutFn.addEventSource(new SqsEventSource(fanOutQueue, { batchSize: 5, reportBatchItemFailures: true }));
-    timeoutFn.addEventSource(new SqsEventSource(timeoutQueue, { batchSize: 10, reportBatchItemFailures: true }));
+    fanOutBatches.consumeWith(fanOutFn, 5);
+    timeoutChecks.consumeWith(timeoutFn, 10);
 
     // SPEC 7: a connection whose token expired is closed within a minute even if it is silent.
     new events.Rule(this, 'TokenSweepSchedule', {

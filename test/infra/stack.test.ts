@@ -1,7 +1,8 @@
-import { App } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { TABLES } from '../../lambdas/store/schema';
 import { HTTP_API_LOG_VARIABLES, WEBSOCKET_API_LOG_VARIABLES } from '../../lib/access-logs';
+import { ConsumedQueue } from '../../lib/consumed-queue';
 import { MessagingStack } from '../../lib/messaging-stack';
 
 const ISSUER = { issuer: 'https://issuer.example/', jwksUrl: 'https://issuer.example/jwks.json', prefix: 'example' };
@@ -308,6 +309,13 @@ describe('When configuration is given', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new MessagingStack(app, 'NoIssuers', { issuers: [] });
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('No OIDC issuer'));
+  });
+
+  it('refuses a queue whose retention ends before its messages could reach the dead-letter queue', () => {
+    const stack = new Stack(new App(), 'Queues');
+    expect(
+      () => new ConsumedQueue(stack, 'Short', { consumerTimeout: Duration.seconds(30), retention: Duration.minutes(5), maxReceiveCount: 2, deadLetterRetention: Duration.hours(1) }),
+    ).toThrow(/would vanish instead of reaching the dead-letter queue/);
   });
 
   it('leaves the API Gateway account setting alone when told to', () => {
