@@ -75,15 +75,3 @@ export async function closeConnection(connectionId: string): Promise<void> {
     if (!isGone(e)) throw e;
   }
 }
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-export async function inPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import { getConfig } from '../config';
+import { chunks } from '../core/collections';
 import type { FanOutJob } from './fanout';
 import { logger } from '../observability/logger';
 import { record } from '../observability/metrics';
@@ -52,7 +53,5 @@ export function planFanOut<T extends { connectionId: string }>(recipients: reado
   const room = MAX_SQS_BYTES - Buffer.byteLength(JSON.stringify(data)) - 1024;
   const perRecipient = 160; // a connection id and its subjects, generously
   const size = Math.max(1, Math.min(batchSize, Math.floor(room / perRecipient)));
-  const out: T[][] = [];
-  for (let i = 0; i < recipients.length; i += size) out.push(recipients.slice(i, i + size));
-  return out;
+  return chunks(recipients, size);
 }

@@ -6,7 +6,8 @@ import { AuthenticationFailedError } from '../core/errors';
 import { errorEnvelope, formatEnvelope } from '../core/protocol';
 import { logger } from '../observability/logger';
 import { record } from '../observability/metrics';
-import { closeConnection, inPool, postToConnection } from './connections';
+import { inPool } from '../core/collections';
+import { closeConnection, postToConnection } from './connections';
 
 /** A slice of a fan-out handed to another invocation (SQS on AWS). */
 export interface FanOutJob {

@@ -3,6 +3,7 @@
  * the bound on how long a policy change may take to reach a warm container.
  */
 import { getConfig } from '../config';
+import { BoundedCache } from '../core/lru';
 import { compilePolicy, type Enforcer } from '../core/policy';
 import type { PoliciesRepository, ThingRecord, ThingsRepository } from '../store/entities';
 import { policies, things } from '../store/repositories';
@@ -21,8 +22,8 @@ interface Entry<T> {
 const MAX_ENTRIES = 10_000;
 
 export class AccessCache {
-  private readonly things = new Map<string, Entry<ThingRecord | undefined>>();
-  private readonly policies = new Map<string, Entry<Enforcer | undefined>>();
+  private readonly things = new BoundedCache<Entry<ThingRecord | undefined>>(MAX_ENTRIES);
+  private readonly policies = new BoundedCache<Entry<Enforcer | undefined>>(MAX_ENTRIES);
 
   constructor(
     private readonly thingsRepo: ThingsRepository = things(),
@@ -48,13 +49,12 @@ export class AccessCache {
     this.policies.delete(policyId);
   }
 
-  private async cached<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  private async cached<T>(cache: BoundedCache<Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
     const now = Date.now();
-    const hit = map.get(key);
+    const hit = cache.get(key);
     if (hit && hit.until > now) return hit.value;
     const value = await load();
-    if (map.size >= MAX_ENTRIES) map.clear();
-    map.set(key, { value, until: now + getConfig().cacheTtlMs });
+    cache.set(key, { value, until: now + getConfig().cacheTtlMs });
     return value;
   }
 }

@@ -13,6 +13,7 @@ import {
   ThingNotModifiableError,
 } from '../core/errors';
 import { getConfig } from '../config';
+import { isRecord } from '../core/collections';
 import { parsePolicyId } from '../core/ids';
 import { compilePolicy, type CreatableType, defaultPolicy, type Enforcer, mayCreate, parsePolicy, type Policy } from '../core/policy';
 import { type PolicyRecord, RevisionConflict, type ThingRecord } from '../store/entities';
@@ -44,10 +45,6 @@ const thingJson = (t: ThingRecord): ThingJson => ({
 });
 const policyJson = (p: PolicyRecord | Policy): PolicyJson => ({ policyId: p.policyId, entries: p.entries });
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 async function enforcerOf(policyId: string): Promise<Enforcer | undefined> {
   const policy = await policies().get(policyId, true);
   return policy ? compilePolicy(policy) : undefined;
@@ -62,7 +59,7 @@ interface ThingInput {
 }
 
 function parseThingBody(thingId: string, body: unknown): ThingInput {
-  if (!isObject(body)) throw new ThingInvalidError('A thing must be a JSON object.');
+  if (!isRecord(body)) throw new ThingInvalidError('A thing must be a JSON object.');
   const size = JSON.stringify(body).length;
   if (size > MAX_THING_CHARS) throw new EntityTooLargeError('thing', size, MAX_THING_CHARS);
   const allowed = new Set(['thingId', 'policyId', 'attributes', 'features', 'definition', '_policy']);
@@ -71,8 +68,8 @@ function parseThingBody(thingId: string, body: unknown): ThingInput {
     throw new ThingInvalidError(`The thingId in the body does not match the one in the URL ('${thingId}').`);
   if (body.policyId !== undefined && typeof body.policyId !== 'string') throw new ThingInvalidError("The 'policyId' must be a string.");
   if (typeof body.policyId === 'string') parsePolicyId(body.policyId);
-  if (body.attributes !== undefined && !isObject(body.attributes)) throw new ThingInvalidError("The 'attributes' must be a JSON object.");
-  if (body.features !== undefined && !isObject(body.features)) throw new ThingInvalidError("The 'features' must be a JSON object.");
+  if (body.attributes !== undefined && !isRecord(body.attributes)) throw new ThingInvalidError("The 'attributes' must be a JSON object.");
+  if (body.features !== undefined && !isRecord(body.features)) throw new ThingInvalidError("The 'features' must be a JSON object.");
   return {
     ...(typeof body.policyId === 'string' ? { policyId: body.policyId } : {}),
     ...(body.attributes !== undefined ? { attributes: body.attributes as Record<string, unknown> } : {}),
@@ -97,7 +94,7 @@ function checkCreation(type: CreatableType, id: string, subjects: readonly strin
  */
 async function createThingPolicy(thingId: string, input: ThingInput, subjects: readonly string[]): Promise<string> {
   const inline = input.inlinePolicy;
-  const inlineId = isObject(inline) && typeof inline.policyId === 'string' ? inline.policyId : undefined;
+  const inlineId = isRecord(inline) && typeof inline.policyId === 'string' ? inline.policyId : undefined;
   const policyId = input.policyId ?? inlineId ?? thingId;
   parsePolicyId(policyId);
   const policy = inline !== undefined ? parsePolicy(inline, policyId) : defaultPolicy(policyId, subjects);

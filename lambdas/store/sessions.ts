@@ -5,6 +5,7 @@
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getConfig } from '../config';
+import { chunks, inPool } from '../core/collections';
 import type { Subscription } from '../core/messages';
 import { documentClient, isConditionFailed, nowSeconds } from './client';
 import { TOKEN_EXPIRY_INDEX, TTL_ATTRIBUTE } from './schema';
@@ -23,12 +24,6 @@ export const expiryMinute = (epochSeconds: number): number => Math.floor(epochSe
 
 /** Index queries in flight per message: bounds what one policy's reader subjects can ask of DynamoDB at once. */
 export const QUERY_CONCURRENCY = 16;
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 export class SessionsRepository {
   /** `tables` overrides the configured table names (the benchmark routes over its own tables). */
@@ -169,18 +164,12 @@ export class SessionsRepository {
    */
   async subscriptionsFor(subjects: Iterable<string>): Promise<Subscription[]> {
     const now = nowSeconds();
-    const list = [...subjects];
     const pages: Record<string, unknown>[][] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < list.length) {
-        const subject = list[next++]!;
-        pages.push(
-          await this.queryAll({ TableName: this.tables.subscriptions, KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': subject } }),
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(QUERY_CONCURRENCY, list.length) }, worker));
+    await inPool([...subjects], QUERY_CONCURRENCY, async (subject) => {
+      pages.push(
+        await this.queryAll({ TableName: this.tables.subscriptions, KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': subject } }),
+      );
+    });
     return pages.flat().filter((item) => (item[TTL_ATTRIBUTE] as number) > now) as unknown as Subscription[];
   }
 

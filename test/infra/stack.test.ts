@@ -314,7 +314,13 @@ describe('When configuration is given', () => {
   it('refuses a queue whose retention ends before its messages could reach the dead-letter queue', () => {
     const stack = new Stack(new App(), 'Queues');
     expect(
-      () => new ConsumedQueue(stack, 'Short', { consumerTimeout: Duration.seconds(30), retention: Duration.minutes(5), maxReceiveCount: 2, deadLetterRetention: Duration.hours(1) }),
+      () =>
+        new ConsumedQueue(stack, 'Short', {
+          consumerTimeout: Duration.seconds(30),
+          retention: Duration.minutes(5),
+          maxReceiveCount: 2,
+          deadLetterRetention: Duration.hours(1),
+        }),
     ).toThrow(/would vanish instead of reaching the dead-letter queue/);
   });
 

@@ -65,6 +65,7 @@ describe('the stack', () => {
       'lambdas/observability/names.ts',
       'lambdas/core/glob.ts',
       'lambdas/core/errors.ts',
+      'lambdas/defaults.ts',
     ];
     for (const file of files(join(ROOT, 'lib'))) {
       const fromLambdas = relativeImports(file)

@@ -1,4 +1,5 @@
 /** Which subscribed connections get a message: policy readers, namespaces, RQL, no echo, no duplicates. */
+import { BoundedCache } from '../lru';
 import { isReader, type Readers } from '../policy';
 import { matchesRql, parseRql, type RqlContext, type RqlNode } from './rql';
 
@@ -18,16 +19,8 @@ export interface MessageFacts extends Omit<RqlContext, 'attributes'> {
   readonly attributesFor?: (subjects: readonly string[]) => unknown;
 }
 
-const filterCache = new Map<string, RqlNode>();
-function compiledFilter(filter: string): RqlNode {
-  let node = filterCache.get(filter);
-  if (!node) {
-    node = parseRql(filter);
-    if (filterCache.size > 1000) filterCache.clear();
-    filterCache.set(filter, node);
-  }
-  return node;
-}
+const filterCache = new BoundedCache<RqlNode>(1000);
+const compiledFilter = (filter: string): RqlNode => filterCache.getOrCreate(filter, () => parseRql(filter));
 
 /** The filter's view of the message for these subjects; attributes are computed only if read, once per subject set. */
 function contextFor(facts: MessageFacts, subjects: readonly string[], views: Map<string, unknown>): RqlContext {

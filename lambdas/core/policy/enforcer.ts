@@ -3,6 +3,7 @@
  * decision is a walk down the resource's path segments (a handful of map lookups), never a scan
  * of the entries; `readers` results are memoised per resource.
  */
+import { BoundedCache } from '../lru';
 import type { Permission, Policy } from './model';
 
 type SubjectSets = Map<Permission, Set<string>>;
@@ -100,7 +101,7 @@ export function compilePolicy(policy: Policy): Enforcer {
     }
   }
 
-  const readersCache = new Map<string, Readers>();
+  const readersCache = new BoundedCache<Readers>(READERS_CACHE_LIMIT);
 
   function may(subjects: readonly string[], resource: string, permission: Permission): boolean {
     const { type, segments } = splitResource(resource);
@@ -122,9 +123,10 @@ export function compilePolicy(policy: Policy): Enforcer {
   }
 
   function readers(resource: string, permission: Permission): Readers {
-    const key = `${permission} ${resource}`;
-    const cached = readersCache.get(key);
-    if (cached) return cached;
+    return readersCache.getOrCreate(`${permission} ${resource}`, () => computeReaders(resource, permission));
+  }
+
+  function computeReaders(resource: string, permission: Permission): Readers {
     const { type, segments } = splitResource(resource);
     const state = new Map<string, boolean>();
     const apply = (n: Node) => {
@@ -143,10 +145,7 @@ export function compilePolicy(policy: Policy): Enforcer {
     const granted = new Set<string>();
     const revoked = new Set<string>();
     for (const [s, ok] of state) (ok ? granted : revoked).add(s);
-    const result: Readers = { granted, revoked };
-    if (readersCache.size >= READERS_CACHE_LIMIT) readersCache.clear();
-    readersCache.set(key, result);
-    return result;
+    return { granted, revoked };
   }
 
   function hasAnyGrant(subjects: readonly string[], resourceType: string, permission: Permission): boolean {

@@ -1,4 +1,5 @@
 /** Ditto v2 policy model and its validation. */
+import { isRecord } from '../collections';
 import { EntityTooLargeError, PolicyInvalidError } from '../errors';
 
 export const PERMISSIONS = ['READ', 'WRITE', 'EXECUTE'] as const;
@@ -32,10 +33,6 @@ export const MAX_POLICY_SUBJECTS = 512;
 export const MAX_POLICY_ENTRIES = 200;
 const MAX_KEY_LENGTH = 1024;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function parsePermissions(value: unknown, where: string): Permission[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new PolicyInvalidError(`${where} must be an array of permissions.`);
@@ -56,13 +53,13 @@ function checkKey(key: string, what: string): void {
 
 function parseEntry(label: string, value: unknown): PolicyEntry {
   checkKey(label, 'entry label');
-  if (!isObject(value)) throw new PolicyInvalidError(`The entry '${label}' must be a JSON object.`);
-  if (!isObject(value.subjects)) throw new PolicyInvalidError(`The entry '${label}' needs a 'subjects' object.`);
-  if (!isObject(value.resources)) throw new PolicyInvalidError(`The entry '${label}' needs a 'resources' object.`);
+  if (!isRecord(value)) throw new PolicyInvalidError(`The entry '${label}' must be a JSON object.`);
+  if (!isRecord(value.subjects)) throw new PolicyInvalidError(`The entry '${label}' needs a 'subjects' object.`);
+  if (!isRecord(value.resources)) throw new PolicyInvalidError(`The entry '${label}' needs a 'resources' object.`);
   const subjects: Record<string, PolicySubject> = {};
   for (const [id, subject] of Object.entries(value.subjects)) {
     checkKey(id, 'subject id');
-    if (!isObject(subject)) throw new PolicyInvalidError(`The subject '${id}' in entry '${label}' must be a JSON object.`);
+    if (!isRecord(subject)) throw new PolicyInvalidError(`The subject '${id}' in entry '${label}' must be a JSON object.`);
     if (subject.type !== undefined && typeof subject.type !== 'string') {
       throw new PolicyInvalidError(`The 'type' of subject '${id}' in entry '${label}' must be a string.`);
     }
@@ -73,7 +70,7 @@ function parseEntry(label: string, value: unknown): PolicyEntry {
     checkKey(key, 'resource');
     const colon = key.indexOf(':');
     if (colon <= 0) throw new PolicyInvalidError(`The resource '${key}' in entry '${label}' must look like '<type>:<path>'.`);
-    if (!isObject(resource)) throw new PolicyInvalidError(`The resource '${key}' in entry '${label}' must be a JSON object.`);
+    if (!isRecord(resource)) throw new PolicyInvalidError(`The resource '${key}' in entry '${label}' must be a JSON object.`);
     resources[key] = {
       grant: parsePermissions(resource.grant, `'grant' of resource '${key}' in entry '${label}'`),
       revoke: parsePermissions(resource.revoke, `'revoke' of resource '${key}' in entry '${label}'`),
@@ -84,11 +81,11 @@ function parseEntry(label: string, value: unknown): PolicyEntry {
 
 /** Validates policy JSON; the id comes from the URL (a body id must agree with it). */
 export function parsePolicy(json: unknown, policyId: string): Policy {
-  if (!isObject(json)) throw new PolicyInvalidError('A policy must be a JSON object.');
+  if (!isRecord(json)) throw new PolicyInvalidError('A policy must be a JSON object.');
   if (json.policyId !== undefined && json.policyId !== policyId) {
     throw new PolicyInvalidError(`The policyId in the body ('${String(json.policyId).slice(0, 100)}') does not match the one in the URL ('${policyId}').`);
   }
-  if (!isObject(json.entries)) throw new PolicyInvalidError("A policy needs an 'entries' object.");
+  if (!isRecord(json.entries)) throw new PolicyInvalidError("A policy needs an 'entries' object.");
   const size = JSON.stringify(json).length;
   if (size > MAX_POLICY_CHARS) throw new EntityTooLargeError('policy', size, MAX_POLICY_CHARS);
   const labels = Object.keys(json.entries);

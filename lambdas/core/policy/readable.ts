@@ -1,7 +1,7 @@
 /** What of a JSON value a caller may READ (Ditto's partial view): unreadable fields are absent. */
 import type { Enforcer } from './enforcer';
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+import { isRecord } from '../collections';
 
 /**
  * The part of `value` (found at `resource`, e.g. `thing:/attributes`) the subjects may READ: all of

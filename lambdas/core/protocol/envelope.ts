@@ -1,4 +1,5 @@
 /** The Ditto Protocol envelope: one explicit type, a strict parser and the error envelope. */
+import { isRecord } from '../collections';
 import { type DittoError, JsonInvalidError, MessageFormatInvalidError } from '../errors';
 import { type Headers, type HeaderValue, normalizeHeaders } from './headers';
 import { buildErrorTopic } from './paths';
@@ -14,10 +15,6 @@ export interface Envelope {
 
 const KNOWN_FIELDS = new Set(['topic', 'headers', 'path', 'value', 'status', 'fields', 'extra', 'revision', 'timestamp', 'metadata']);
 const MAX_DEPTH = 64;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Guards against pathological nesting before JSON.parse builds it (a recursion bomb for later code). */
 function nestingDepth(text: string): number {
@@ -49,13 +46,13 @@ export function parseJson(text: string): unknown {
 /** Parses a text frame into an envelope; never returns a half-valid value. */
 export function parseEnvelope(text: string): Envelope {
   const json = parseJson(text);
-  if (!isObject(json)) throw new MessageFormatInvalidError('A Ditto Protocol message must be a JSON object.');
+  if (!isRecord(json)) throw new MessageFormatInvalidError('A Ditto Protocol message must be a JSON object.');
   for (const key of Object.keys(json)) {
     if (!KNOWN_FIELDS.has(key)) throw new MessageFormatInvalidError(`Unknown field '${key.slice(0, 100)}' in the Ditto Protocol message.`);
   }
   if (typeof json.topic !== 'string') throw new MessageFormatInvalidError("The field 'topic' is missing or not a string.");
   if (typeof json.path !== 'string') throw new MessageFormatInvalidError("The field 'path' is missing or not a string.");
-  if (json.headers !== undefined && !isObject(json.headers)) throw new MessageFormatInvalidError("The field 'headers' must be a JSON object.");
+  if (json.headers !== undefined && !isRecord(json.headers)) throw new MessageFormatInvalidError("The field 'headers' must be a JSON object.");
   if (json.status !== undefined && !(Number.isInteger(json.status) && (json.status as number) >= 100 && (json.status as number) <= 599)) {
     throw new MessageFormatInvalidError("The field 'status' must be an HTTP status code (100-599).");
   }
