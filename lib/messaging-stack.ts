@@ -231,7 +231,7 @@ export class MessagingStack extends Stack {
     fanOutBatches.consumeWith(fanOutFn, 5);
     timeoutChecks.consumeWith(timeoutFn, 10);
 
-    // SPEC 7: a connection whose token expired is closed within a minute even if it is silent.
+    // A connection whose token expired is closed within a minute even if it is silent.
     new events.Rule(this, 'TokenSweepSchedule', {
       description: 'Closes WebSocket connections whose token has expired',
       schedule: events.Schedule.rate(Duration.minutes(1)),

@@ -62,7 +62,7 @@ const expiredNotice = () =>
   formatEnvelope(errorEnvelope(new AuthenticationFailedError('The token of this connection has expired; reconnect with a fresh token.'), undefined, undefined));
 
 /**
- * Connections whose token has expired get nothing more (SPEC 7): tell them why, close them and drop
+ * Connections whose token has expired get nothing more (a token's expiry ends what it entitles): tell them why, close them and drop
  * their index items (API Gateway does not guarantee the $disconnect that would do it).
  */
 export async function closeExpired(connections: readonly Pick<Subscription, 'connectionId' | 'subjects'>[]): Promise<number> {

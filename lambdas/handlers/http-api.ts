@@ -1,4 +1,4 @@
-/** The HTTP API (payload format 2.0): twin management and sending live messages (SPEC 3-4). */
+/** The HTTP API (payload format 2.0): twin management and sending live messages, as Ditto's /api/2. */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { authenticate } from '../auth/authenticate';
@@ -22,7 +22,7 @@ import {
 } from '../core/protocol';
 import { awaitResponse } from '../routing/respond';
 import { sendLiveMessage } from '../routing/send';
-import { deletePolicy, deleteThing, getPolicy, getThing, putPolicy, putThing } from '../routing/twins';
+import { deletePolicy, deleteThing, getPolicy, getThing, putPolicy, putThing } from '../twins/twins';
 import { type HttpRoute, matchRoute } from './http-routes';
 import { httpError } from './to-ditto-error';
 

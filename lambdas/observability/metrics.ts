@@ -1,5 +1,5 @@
 /**
- * The router's metrics (SPEC 11), in CloudWatch embedded metric format through Powertools Metrics:
+ * The router's metrics, in CloudWatch embedded metric format through Powertools Metrics:
  * one namespace; dimensions `service`, `handler` and `transport` only (never a thing or connection,
  * which would explode cardinality).
  */

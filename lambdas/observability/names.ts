@@ -2,7 +2,7 @@
 export const SERVICE_NAME = 'ditto-live-router';
 export const METRICS_NAMESPACE = 'DittoLiveRouter';
 
-/** Every metric the router emits, with its CloudWatch unit (SPEC 11). */
+/** Every metric the router emits, with its CloudWatch unit. */
 export const METRICS = {
   MessagesSent: 'Count',
   Deliveries: 'Count',

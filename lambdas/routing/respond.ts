@@ -1,5 +1,5 @@
 /**
- * Responses (SPEC 6.5): from a connection allowed to READ the message, for a pending correlation;
+ * Responses: from a connection allowed to READ the message, for a pending correlation;
  * the first wins through a conditional update, everything else is dropped silently.
  */
 import { getConfig } from '../config';

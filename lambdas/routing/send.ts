@@ -1,5 +1,5 @@
 /**
- * Routing one live message (SPEC 6): authorise the sender, find recipients through the
+ * Routing one live message: authorise the sender (WRITE, claims excepted), find READers through the
  * subscription index, record the pending correlation, fan out in parallel.
  */
 import { getConfig } from '../config';
@@ -9,7 +9,7 @@ import { type Enforcer, readableView } from '../core/policy';
 import { formatEnvelope, type Headers } from '../core/protocol';
 import { closeExpired, fanOut } from '../gateway/fanout';
 import { enqueueFanOut, planFanOut } from '../gateway/fanout-queue';
-import { type Correlation, CorrelationTaken, type Issuer } from '../store/correlations';
+import { type Correlation, CorrelationTakenError, type Issuer } from '../store/correlations';
 import { correlations, sessions } from '../store/repositories';
 import { logger, payloadForDebug } from '../observability/logger';
 import { record } from '../observability/metrics';
@@ -119,7 +119,7 @@ async function recordCorrelation(message: LiveMessage, wait: NonNullable<SendOpt
       expiresAt: Date.now() + wait.timeoutMs,
     });
   } catch (e) {
-    if (e instanceof CorrelationTaken) throw new CorrelationConflictError(message.correlationId!);
+    if (e instanceof CorrelationTakenError) throw new CorrelationConflictError(message.correlationId!);
     throw e;
   }
 }

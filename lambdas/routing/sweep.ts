@@ -1,5 +1,5 @@
 /**
- * The expiry sweep (SPEC 7): connections whose token expired are closed within a minute even when
+ * The expiry sweep: connections whose token expired are closed within a minute even when
  * they never send and nothing is delivered to them. Found through the sparse index of connections
  * by expiry minute, never by scanning; runs every minute (EventBridge on AWS, a timer locally).
  */

@@ -49,10 +49,10 @@ export const correlationKey = (thingId: string, path: string, correlationId: str
 export const STALE_GRACE_MS = 60_000;
 
 /** Raised when a correlation-id is already pending for the thing. */
-export class CorrelationTaken extends Error {
+export class CorrelationTakenError extends Error {
   constructor(readonly key: string) {
     super('Correlation already pending.');
-    this.name = 'CorrelationTaken';
+    this.name = 'CorrelationTakenError';
   }
 }
 
@@ -91,7 +91,7 @@ export class CorrelationsRepository {
         }),
       );
     } catch (e) {
-      if (isConditionFailed(e)) throw new CorrelationTaken(item.key);
+      if (isConditionFailed(e)) throw new CorrelationTakenError(item.key);
       throw e;
     }
     return item;

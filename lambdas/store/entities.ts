@@ -22,10 +22,10 @@ export interface PolicyRecord extends Policy {
 }
 
 /** Raised by a conditional write whose precondition (revision) no longer holds. */
-export class RevisionConflict extends Error {
+export class RevisionConflictError extends Error {
   constructor(readonly id: string) {
     super(`Revision conflict on '${id}'.`);
-    this.name = 'RevisionConflict';
+    this.name = 'RevisionConflictError';
   }
 }
 
@@ -58,7 +58,7 @@ class VersionedRepository<T extends { readonly revision: number }> {
         }),
       );
     } catch (e) {
-      if (isConditionFailed(e)) throw new RevisionConflict(id);
+      if (isConditionFailed(e)) throw new RevisionConflictError(id);
       throw e;
     }
     return item;
@@ -76,7 +76,7 @@ class VersionedRepository<T extends { readonly revision: number }> {
         }),
       );
     } catch (e) {
-      if (isConditionFailed(e)) throw new RevisionConflict(id);
+      if (isConditionFailed(e)) throw new RevisionConflictError(id);
       throw e;
     }
   }

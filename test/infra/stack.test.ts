@@ -14,10 +14,15 @@ function synth(props: Partial<ConstructorParameters<typeof MessagingStack>[2]> =
   return Template.fromStack(stack);
 }
 
-function policyStatementsOf(template: Template, functionEnvKey: string): unknown[] {
-  const functions = template.findResources('AWS::Lambda::Function');
-  const entry = Object.values(functions).find((f) => f.Properties?.Environment?.Variables?.[functionEnvKey] !== undefined);
-  return entry ? [entry] : [];
+/** The IAM policy statements of the function whose environment has `functionEnvKey`. */
+function policyStatementsOf(template: Template, functionEnvKey: string): { Action: string | string[]; Resource: unknown }[] {
+  const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+  const [fnId] = functions.find(([, f]) => f.Properties?.Environment?.Variables?.[functionEnvKey] !== undefined) ?? [];
+  if (!fnId) return [];
+  const prefix = fnId.replace(/Function[0-9A-F]{8}$/, '');
+  return Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(([id]) => id.startsWith(`${prefix}Role`))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
 }
 
 describe('When the stack is synthesized with defaults', () => {
@@ -182,7 +187,15 @@ describe('When the stack is synthesized with defaults', () => {
       SqsManagedSseEnabled: true,
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
-    expect(policyStatementsOf(template, 'TIMEOUT_QUEUE_URL')).toHaveLength(1);
+    // Only ws-default schedules checks: it may send to the timeout queue, and nothing else may.
+    const sends = policyStatementsOf(template, 'TIMEOUT_QUEUE_URL').filter((st) => ([] as string[]).concat(st.Action).includes('sqs:SendMessage'));
+    expect(sends.map((st) => JSON.stringify(st.Resource))).toEqual(expect.arrayContaining([expect.stringMatching(/TimeoutChecksQueue/)]));
+    const senders = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) =>
+      (p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).some(
+        (st) => ([] as string[]).concat(st.Action).includes('sqs:SendMessage') && JSON.stringify(st.Resource).includes('TimeoutChecksQueue'),
+      ),
+    );
+    expect(senders.map(([id]) => id.replace(/Role.*/, ''))).toEqual(['WsDefault']);
   });
 
   it('hands large fan-outs to a fan-out function through a short-lived SQS queue', () => {

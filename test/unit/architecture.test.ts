@@ -17,7 +17,7 @@ function layer(file: string): number {
   if (rel.startsWith('observability/') || rel.startsWith('runtime/')) return 2;
   if (rel.startsWith('store/')) return 3;
   if (rel.startsWith('gateway/') || rel.startsWith('auth/')) return 4;
-  if (rel.startsWith('routing/')) return 5;
+  if (rel.startsWith('routing/') || rel.startsWith('twins/')) return 5;
   if (rel.startsWith('handlers/')) return 6;
   throw new Error(`no layer for lambdas/${rel}: add it to the architecture test`);
 }

@@ -49,7 +49,7 @@ export function acceptsMessage(subscription: Subscription, readers: Readers, fac
   return true;
 }
 
-/** A connection whose token has expired receives nothing (SPEC 7). */
+/** A connection whose token has expired receives nothing. */
 export const tokenExpired = (s: Pick<Subscription, 'tokenExpiresAt'>, nowMs: number): boolean =>
   s.tokenExpiresAt !== undefined && s.tokenExpiresAt * 1000 < nowMs;
 

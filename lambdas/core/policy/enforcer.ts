@@ -1,5 +1,6 @@
 /**
- * Policy evaluation (SPEC 2). A policy is compiled once into a trie per resource type so that a
+ * Policy evaluation, as Ditto: a grant or revoke applies to its resource and everything below
+ * unless a deeper level decides; revoke beats grant at the same level. A policy is compiled once into a trie per resource type so that a
  * decision is a walk down the resource's path segments (a handful of map lookups), never a scan
  * of the entries; `readers` results are memoised per resource.
  */

@@ -1,4 +1,4 @@
-/** Minimal twin management (SPEC 3): things and policies with Ditto's permission checks. */
+/** Minimal twin management: whole things and policies with Ditto's permission checks and creation rules. */
 import {
   EntityNotCreatableError,
   EntityTooLargeError,
@@ -16,9 +16,9 @@ import { getConfig } from '../config';
 import { isRecord } from '../core/collections';
 import { parsePolicyId } from '../core/ids';
 import { compilePolicy, type CreatableType, defaultPolicy, type Enforcer, mayCreate, parsePolicy, type Policy } from '../core/policy';
-import { type PolicyRecord, RevisionConflict, type ThingRecord } from '../store/entities';
+import { type PolicyRecord, RevisionConflictError, type ThingRecord } from '../store/entities';
 import { policies, things } from '../store/repositories';
-import { accessCache } from './access';
+import { accessCache } from '../routing/access';
 
 export interface Outcome<T> {
   readonly created: boolean;
@@ -103,7 +103,7 @@ async function createThingPolicy(thingId: string, input: ThingInput, subjects: r
   try {
     await policies().put(policyId, policy, undefined);
   } catch (e) {
-    if (e instanceof RevisionConflict) throw new ThingNotCreatableError(thingId, policyId);
+    if (e instanceof RevisionConflictError) throw new ThingNotCreatableError(thingId, policyId);
     throw e;
   }
   accessCache().invalidatePolicy(policyId);
@@ -156,7 +156,7 @@ export async function putThing(thingId: string, body: unknown, subjects: readonl
       saved = await things().put(thingId, { ...fields, thingId, policyId }, undefined);
     } catch (e) {
       // Someone created the thing meanwhile: the policy made for it goes again (as Ditto does).
-      if (!named && e instanceof RevisionConflict)
+      if (!named && e instanceof RevisionConflictError)
         await policies()
           .delete(policyId, 1)
           .catch(() => undefined);
@@ -165,7 +165,7 @@ export async function putThing(thingId: string, body: unknown, subjects: readonl
     accessCache().invalidateThing(thingId);
     return { created: true, value: thingJson(saved) };
   } catch (e) {
-    if (e instanceof RevisionConflict) throw new ThingConflictError(thingId);
+    if (e instanceof RevisionConflictError) throw new ThingConflictError(thingId);
     throw e;
   }
 }
@@ -176,7 +176,7 @@ export async function deleteThing(thingId: string, subjects: readonly string[]):
   try {
     await things().delete(thingId, thing.revision);
   } catch (e) {
-    if (e instanceof RevisionConflict) throw new ThingConflictError(thingId);
+    if (e instanceof RevisionConflictError) throw new ThingConflictError(thingId);
     throw e;
   }
   accessCache().invalidateThing(thingId);
@@ -212,7 +212,7 @@ export async function putPolicy(policyId: string, body: unknown, subjects: reado
     accessCache().invalidatePolicy(policyId);
     return { created: true, value: policyJson(saved) };
   } catch (e) {
-    if (e instanceof RevisionConflict) throw new PolicyConflictError(policyId);
+    if (e instanceof RevisionConflictError) throw new PolicyConflictError(policyId);
     throw e;
   }
 }
@@ -223,7 +223,7 @@ export async function deletePolicy(policyId: string, subjects: readonly string[]
   try {
     await policies().delete(policyId, policy.revision);
   } catch (e) {
-    if (e instanceof RevisionConflict) throw new PolicyConflictError(policyId);
+    if (e instanceof RevisionConflictError) throw new PolicyConflictError(policyId);
     throw e;
   }
   accessCache().invalidatePolicy(policyId);

@@ -1,0 +1,141 @@
+/**
+ * Handler pieces on made-up events, no database: route matching, the one error mapping, the
+ * authorizer context, the SQS batch consumer, configuration parsing. Events come from the
+ * AWS-documented factories in test/fixtures/aws-events.ts.
+ */
+import { getConfig, parseBasicUsers, resetConfig } from '../../lambdas/config';
+import { AuthenticationFailedError, SendNotAllowedError, ThingNotFoundError } from '../../lambdas/core/errors';
+import { matchRoute } from '../../lambdas/handlers/http-routes';
+import { sqsBatchHandler } from '../../lambdas/handlers/sqs-batch';
+import { envelopeError, httpError, toDittoError } from '../../lambdas/handlers/to-ditto-error';
+import { principalOf, toAuthorizerContext } from '../../lambdas/handlers/ws-context';
+import { sqsEvent, stringifiedContext } from '../fixtures/aws-events';
+
+describe('matchRoute', () => {
+  it.each([
+    ['GET', '/api/2/things/ns%3Athing', { kind: 'thing', thingId: 'ns:thing' }],
+    ['PUT', '/api/2/policies/ns:p', { kind: 'policy', policyId: 'ns:p' }],
+    ['POST', '/api/2/things/ns:t/inbox/messages/turnOff', { kind: 'message', thingId: 'ns:t', direction: 'inbox', subject: 'turnOff', claim: false }],
+    [
+      'POST',
+      '/api/2/things/ns:t/outbox/messages/ask/question',
+      { kind: 'message', thingId: 'ns:t', direction: 'outbox', subject: 'ask/question', claim: false },
+    ],
+    [
+      'POST',
+      '/api/2/things/ns:t/features/lamp/inbox/messages/on',
+      { kind: 'message', thingId: 'ns:t', direction: 'inbox', subject: 'on', featureId: 'lamp', claim: false },
+    ],
+    ['POST', '/api/2/things/ns:t/inbox/claim', { kind: 'message', thingId: 'ns:t', direction: 'inbox', subject: 'claim', claim: true }],
+  ])('%s %s', (method, path, expected) => {
+    expect(matchRoute(method, path)).toEqual(expected);
+  });
+
+  it.each([
+    ['GET', '/api/2/things/ns:t/inbox/messages/x', 405, 'gateway:method.notallowed'],
+    ['POST', '/api/2/things/ns:t', 405, 'gateway:method.notallowed'],
+    ['GET', '/api/2/search/things', 404, 'gateway:resource.notfound'],
+    ['POST', '/api/2/things/ns:t/sideways/messages/x', 404, 'gateway:resource.notfound'],
+    ['POST', '/api/2/things/ns:t/inbox/messages/', 400, 'messages:subject.invalid'],
+    ['GET', '/api/2/things/%E0%A4%A', 400, 'json.invalid'],
+  ])('%s %s -> %i %s', (method, path, status, error) => {
+    expect(() => matchRoute(method, path)).toThrow(expect.objectContaining({ status, error }));
+  });
+});
+
+describe('the one error mapping', () => {
+  it('keeps Ditto errors as they are, with the correlation-id on the response', () => {
+    expect(httpError(new ThingNotFoundError('ns:t'), { where: 'test', correlationId: 'c-1' })).toEqual({
+      statusCode: 404,
+      headers: { 'content-type': 'application/json', 'correlation-id': 'c-1' },
+      body: JSON.stringify(new ThingNotFoundError('ns:t').toJson()),
+    });
+  });
+
+  it('turns an unreachable backend into 503 and anything unexpected into 500, never leaking the cause', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' });
+    expect(toDittoError(refused, { where: 'test' })).toMatchObject({ status: 503, error: 'gateway:service.unavailable' });
+    const bug = toDittoError(new TypeError('secret internals'), { where: 'test' });
+    expect(bug.toJson()).toEqual({ status: 500, error: 'gateway:internalerror', message: expect.any(String), description: expect.any(String) });
+    expect(JSON.stringify(bug.toJson())).not.toContain('secret internals');
+  });
+
+  it('builds error envelopes on the thing topic with status and correlation-id', () => {
+    expect(JSON.parse(envelopeError(new SendNotAllowedError('ns:t'), { where: 'test', thingId: 'ns:t', correlationId: 'c-2' }))).toEqual({
+      topic: 'ns/t/things/live/errors',
+      path: '/',
+      status: 403,
+      headers: { 'content-type': 'application/json', status: 403, 'correlation-id': 'c-2' },
+      value: new SendNotAllowedError('ns:t').toJson(),
+    });
+  });
+});
+
+describe('the WebSocket authorizer context', () => {
+  it('survives the round trip through API Gateway, which stringifies every value', () => {
+    const context = toAuthorizerContext({ subjects: ['local:a', 'local:b'], expiresAt: 1_900_000_000 });
+    expect(principalOf({ authorizer: stringifiedContext({ ...context }) })).toEqual({ subjects: ['local:a', 'local:b'], expiresAt: 1_900_000_000 });
+  });
+
+  it.each([
+    ['no authorizer', {}],
+    ['no subjects', { authorizer: { principalId: 'x' } }],
+    ['an empty subject list', { authorizer: { subjects: '[]' } }],
+    ['subjects that are not strings', { authorizer: { subjects: '[1]' } }],
+  ])('refuses %s with 401', (_name, requestContext) => {
+    expect(() => principalOf(requestContext)).toThrow(AuthenticationFailedError);
+  });
+});
+
+describe('the SQS batch consumer', () => {
+  it('runs every record and reports exactly the failed ones for redelivery', async () => {
+    const seen: number[] = [];
+    const handler = sqsBatchHandler<{ n: number }>('test', 'test job', async (job) => {
+      seen.push(job.n);
+      if (job.n % 2 === 0) throw new Error('even');
+    });
+    const event = sqsEvent([1, 2, 3, 4].map((n) => JSON.stringify({ n })));
+    const out = await handler(event);
+    expect(seen.sort()).toEqual([1, 2, 3, 4]);
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([event.Records[1]!.messageId, event.Records[3]!.messageId].sort());
+  });
+
+  it('reports a record whose body is not JSON, and still runs the others', async () => {
+    const handler = sqsBatchHandler<unknown>('test', 'test job', async () => undefined);
+    const event = sqsEvent(['{"ok":true}', 'not json']);
+    expect(await handler(event)).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1]!.messageId }] });
+  });
+});
+
+describe('configuration from the environment', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+    resetConfig();
+  });
+
+  it('uses the defaults and reads overrides', () => {
+    delete process.env.MAX_MESSAGE_BYTES;
+    process.env.CACHE_TTL_MS = '500';
+    resetConfig();
+    expect(getConfig()).toMatchObject({ maxMessageBytes: 131072, cacheTtlMs: 500, maxHttpTimeoutMs: 29_000 });
+  });
+
+  it('fails loudly on a malformed value instead of running with a wrong one', () => {
+    process.env.CACHE_TTL_MS = 'soon';
+    resetConfig();
+    expect(() => getConfig()).toThrow(/CACHE_TTL_MS must be a non-negative integer/);
+    process.env.CACHE_TTL_MS = '1';
+    process.env.AUTH_ISSUERS = '[{"issuer":"x"}]';
+    resetConfig();
+    expect(() => getConfig()).toThrow(/needs 'issuer', 'jwksUrl' and 'prefix'/);
+  });
+
+  it('parses Basic users with Ditto-style default subjects', () => {
+    expect(parseBasicUsers('ditto:ditto, devops:foobar:nginx:devops-admin')).toEqual([
+      { username: 'ditto', password: 'ditto', subject: 'nginx:ditto' },
+      { username: 'devops', password: 'foobar', subject: 'nginx:devops-admin' },
+    ]);
+    expect(() => parseBasicUsers('nopassword')).toThrow(/must be 'user:password\[:subject\]'/);
+  });
+});
