@@ -8,18 +8,8 @@ import { instrumented } from '../observability/invocation';
 import { withDeadlineAt } from '../runtime/deadline';
 import { PayloadTooLargeError, RequestTimeoutError } from '../core/errors';
 import { parsePolicyId, parseThingId } from '../core/ids';
-import { buildLiveMessage, DEFAULT_CLAIM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from '../core/messages';
-import {
-  bodyToValue,
-  Header,
-  headerOf,
-  type HeaderValue,
-  normalizeHeaders,
-  parseJson,
-  parseResponseRequired,
-  parseTimeoutMs,
-  valueToBody,
-} from '../core/protocol';
+import { buildLiveMessage, expectationOf } from '../core/messages';
+import { bodyToValue, Header, headerOf, type HeaderValue, normalizeHeaders, parseJson, valueToBody } from '../core/protocol';
 import { awaitResponse } from '../routing/respond';
 import { sendLiveMessage } from '../routing/send';
 import { deletePolicy, deleteThing, getPolicy, getThing, putPolicy, putThing } from '../twins/twins';
@@ -151,15 +141,7 @@ async function sendOverHttp(
   headers[Header.CORRELATION_ID] = correlationId;
   const contentType = headerOf(event.headers, 'content-type');
 
-  const query = event.queryStringParameters ?? {};
-  const requestedMs = parseTimeoutMs(query.timeout ?? headers[Header.TIMEOUT], route.claim ? DEFAULT_CLAIM_TIMEOUT_MS : DEFAULT_TIMEOUT_MS);
-  const responseRequired = parseResponseRequired(query['response-required'] ?? headers[Header.RESPONSE_REQUIRED]) && requestedMs > 0;
-  const timeoutMs = Math.min(requestedMs, maxHttpTimeoutMs);
-  const capped = requestedMs > maxHttpTimeoutMs;
-  headers[Header.TIMEOUT] = `${timeoutMs}ms`;
-  headers[Header.RESPONSE_REQUIRED] = responseRequired;
-
-  const message = buildLiveMessage({
+  const draft = buildLiveMessage({
     thingId: route.thingId,
     direction: route.direction,
     subject: route.subject,
@@ -167,6 +149,18 @@ async function sendOverHttp(
     headers,
     value: bodyToValue(body, contentType),
   });
+  // Ditto takes timeout and response-required from the query as well as from headers; the query wins.
+  const query = event.queryStringParameters ?? {};
+  const expectation = expectationOf(draft, {
+    ...(query.timeout !== undefined ? { timeout: query.timeout } : {}),
+    ...(query['response-required'] !== undefined ? { responseRequired: query['response-required'] } : {}),
+  });
+  const requestedMs = expectation.timeoutMs;
+  const responseRequired = expectation.responseRequired;
+  const timeoutMs = Math.min(requestedMs, maxHttpTimeoutMs);
+  const capped = requestedMs > maxHttpTimeoutMs;
+  // Recipients learn the wait that really applies.
+  const message = { ...draft, headers: { ...draft.headers, [Header.TIMEOUT]: `${timeoutMs}ms`, [Header.RESPONSE_REQUIRED]: responseRequired } };
 
   const replyHeaders: Record<string, string> = {
     [Header.CORRELATION_ID]: correlationId,

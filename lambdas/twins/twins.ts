@@ -81,6 +81,16 @@ function parseThingBody(thingId: string, body: unknown): ThingInput {
 /** Ditto's thing size limit (100k JSON characters): attributes are what filters read per message. */
 const MAX_THING_CHARS = 100 * 1024;
 
+/** A write that lost a race on the revision becomes the entity's Ditto conflict error. */
+async function onConflict<T>(work: () => Promise<T>, conflict: () => Error): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof RevisionConflictError) throw conflict();
+    throw e;
+  }
+}
+
 const namespaceOf = (id: string) => id.slice(0, id.indexOf(':'));
 
 function checkCreation(type: CreatableType, id: string, subjects: readonly string[]): void {
@@ -100,12 +110,10 @@ async function createThingPolicy(thingId: string, input: ThingInput, subjects: r
   const policy = inline !== undefined ? parsePolicy(inline, policyId) : defaultPolicy(policyId, subjects);
   if (compilePolicy(policy).subjectsWith('policy:/', 'WRITE').length === 0) throw new PolicyModificationInvalidError(policyId);
   checkCreation('policy', policyId, subjects);
-  try {
-    await policies().put(policyId, policy, undefined);
-  } catch (e) {
-    if (e instanceof RevisionConflictError) throw new ThingNotCreatableError(thingId, policyId);
-    throw e;
-  }
+  await onConflict(
+    () => policies().put(policyId, policy, undefined),
+    () => new ThingNotCreatableError(thingId, policyId),
+  );
   accessCache().invalidatePolicy(policyId);
   return policyId;
 }
@@ -124,61 +132,59 @@ export async function getThing(thingId: string, subjects: readonly string[]): Pr
 export async function putThing(thingId: string, body: unknown, subjects: readonly string[]): Promise<Outcome<ThingJson>> {
   const input = parseThingBody(thingId, body);
   const existing = await things().get(thingId, true);
-  try {
-    if (existing) {
-      const enforcer = await enforcerOf(existing.policyId);
-      if (!enforcer?.may(subjects, 'thing:/', 'READ')) throw new ThingNotFoundError(thingId);
-      if (!enforcer.may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
-      if (input.inlinePolicy !== undefined) {
-        throw new ThingInvalidError(
-          "'_policy' creates a thing's policy and is only accepted when the thing is created; change the policy at /api/2/policies/{policyId}.",
-        );
+  return onConflict(
+    async (): Promise<Outcome<ThingJson>> => {
+      if (existing) {
+        const enforcer = await enforcerOf(existing.policyId);
+        if (!enforcer?.may(subjects, 'thing:/', 'READ')) throw new ThingNotFoundError(thingId);
+        if (!enforcer.may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
+        if (input.inlinePolicy !== undefined) {
+          throw new ThingInvalidError(
+            "'_policy' creates a thing's policy and is only accepted when the thing is created; change the policy at /api/2/policies/{policyId}.",
+          );
+        }
+        const policyId = input.policyId ?? existing.policyId;
+        if (policyId !== existing.policyId) {
+          const next = await enforcerOf(policyId);
+          if (!next) throw new ThingInvalidError(`The policy '${policyId}' does not exist.`);
+          if (!next.may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
+        }
+        const { inlinePolicy: _inline, ...fields } = input;
+        const saved = await things().put(thingId, { ...fields, thingId, policyId }, existing.revision);
+        accessCache().invalidateThing(thingId);
+        return { created: false, value: thingJson(saved) };
       }
-      const policyId = input.policyId ?? existing.policyId;
-      if (policyId !== existing.policyId) {
-        const next = await enforcerOf(policyId);
-        if (!next) throw new ThingInvalidError(`The policy '${policyId}' does not exist.`);
-        if (!next.may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
-      }
+      checkCreation('thing', thingId, subjects);
+      const named = input.policyId !== undefined && input.inlinePolicy === undefined ? await policies().get(input.policyId, true) : undefined;
+      if (named && !compilePolicy(named).may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
+      // An existing policy named explicitly is used; otherwise the thing's own policy is created first.
+      const policyId = named ? named.policyId : await createThingPolicy(thingId, input, subjects);
       const { inlinePolicy: _inline, ...fields } = input;
-      const saved = await things().put(thingId, { ...fields, thingId, policyId }, existing.revision);
+      let saved: ThingRecord;
+      try {
+        saved = await things().put(thingId, { ...fields, thingId, policyId }, undefined);
+      } catch (e) {
+        // Someone created the thing meanwhile: the policy made for it goes again (as Ditto does).
+        if (!named && e instanceof RevisionConflictError)
+          await policies()
+            .delete(policyId, 1)
+            .catch(() => undefined);
+        throw e;
+      }
       accessCache().invalidateThing(thingId);
-      return { created: false, value: thingJson(saved) };
-    }
-    checkCreation('thing', thingId, subjects);
-    const named = input.policyId !== undefined && input.inlinePolicy === undefined ? await policies().get(input.policyId, true) : undefined;
-    if (named && !compilePolicy(named).may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
-    // An existing policy named explicitly is used; otherwise the thing's own policy is created first.
-    const policyId = named ? named.policyId : await createThingPolicy(thingId, input, subjects);
-    const { inlinePolicy: _inline, ...fields } = input;
-    let saved: ThingRecord;
-    try {
-      saved = await things().put(thingId, { ...fields, thingId, policyId }, undefined);
-    } catch (e) {
-      // Someone created the thing meanwhile: the policy made for it goes again (as Ditto does).
-      if (!named && e instanceof RevisionConflictError)
-        await policies()
-          .delete(policyId, 1)
-          .catch(() => undefined);
-      throw e;
-    }
-    accessCache().invalidateThing(thingId);
-    return { created: true, value: thingJson(saved) };
-  } catch (e) {
-    if (e instanceof RevisionConflictError) throw new ThingConflictError(thingId);
-    throw e;
-  }
+      return { created: true, value: thingJson(saved) };
+    },
+    () => new ThingConflictError(thingId),
+  );
 }
 
 export async function deleteThing(thingId: string, subjects: readonly string[]): Promise<void> {
   const { thing, enforcer } = await readableThing(thingId, subjects);
   if (!enforcer.may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
-  try {
-    await things().delete(thingId, thing.revision);
-  } catch (e) {
-    if (e instanceof RevisionConflictError) throw new ThingConflictError(thingId);
-    throw e;
-  }
+  await onConflict(
+    () => things().delete(thingId, thing.revision),
+    () => new ThingConflictError(thingId),
+  );
   accessCache().invalidateThing(thingId);
 }
 
@@ -198,33 +204,31 @@ export async function putPolicy(policyId: string, body: unknown, subjects: reado
   // Lock-out prevention: someone must still be able to change the policy afterwards.
   if (compilePolicy(policy).subjectsWith('policy:/', 'WRITE').length === 0) throw new PolicyModificationInvalidError(policyId);
   const existing = await policies().get(policyId, true);
-  try {
-    if (existing) {
-      const enforcer = compilePolicy(existing);
-      if (!enforcer.may(subjects, 'policy:/', 'READ')) throw new PolicyNotFoundError(policyId);
-      if (!enforcer.may(subjects, 'policy:/', 'WRITE')) throw new PolicyNotModifiableError(policyId);
-      const saved = await policies().put(policyId, policy, existing.revision);
+  return onConflict(
+    async () => {
+      if (existing) {
+        const enforcer = compilePolicy(existing);
+        if (!enforcer.may(subjects, 'policy:/', 'READ')) throw new PolicyNotFoundError(policyId);
+        if (!enforcer.may(subjects, 'policy:/', 'WRITE')) throw new PolicyNotModifiableError(policyId);
+        const saved = await policies().put(policyId, policy, existing.revision);
+        accessCache().invalidatePolicy(policyId);
+        return { created: false, value: policyJson(saved) };
+      }
+      checkCreation('policy', policyId, subjects);
+      const saved = await policies().put(policyId, policy, undefined);
       accessCache().invalidatePolicy(policyId);
-      return { created: false, value: policyJson(saved) };
-    }
-    checkCreation('policy', policyId, subjects);
-    const saved = await policies().put(policyId, policy, undefined);
-    accessCache().invalidatePolicy(policyId);
-    return { created: true, value: policyJson(saved) };
-  } catch (e) {
-    if (e instanceof RevisionConflictError) throw new PolicyConflictError(policyId);
-    throw e;
-  }
+      return { created: true, value: policyJson(saved) };
+    },
+    () => new PolicyConflictError(policyId),
+  );
 }
 
 export async function deletePolicy(policyId: string, subjects: readonly string[]): Promise<void> {
   const { policy, enforcer } = await readablePolicy(policyId, subjects);
   if (!enforcer.may(subjects, 'policy:/', 'WRITE')) throw new PolicyNotModifiableError(policyId);
-  try {
-    await policies().delete(policyId, policy.revision);
-  } catch (e) {
-    if (e instanceof RevisionConflictError) throw new PolicyConflictError(policyId);
-    throw e;
-  }
+  await onConflict(
+    () => policies().delete(policyId, policy.revision),
+    () => new PolicyConflictError(policyId),
+  );
   accessCache().invalidatePolicy(policyId);
 }
