@@ -54,6 +54,12 @@ function jsonBody(event: APIGatewayProxyEventV2): unknown {
 
 const BODILESS = new Set([204, 205, 304]);
 
+/** Things and policies are served alike: GET, PUT (create 201 + Location, or change 204), DELETE 204. */
+const ENTITIES = {
+  thing: { collection: 'things', parseId: parseThingId, get: getThing, put: putThing, remove: deleteThing },
+  policy: { collection: 'policies', parseId: parsePolicyId, get: getPolicy, put: putPolicy, remove: deletePolicy },
+} as const;
+
 /** Time kept back from the invocation's end to settle the correlation and answer with our 408. */
 export const RESPONSE_MARGIN_MS = 1000;
 /** API Gateway ends every HTTP API integration 30 s after the request arrived, whatever Lambda does. */
@@ -89,25 +95,18 @@ async function handle(
     const principal = await authenticate(authorization !== undefined ? { authorization } : {}, issuers, basicUsers);
     const subjects = principal.subjects;
     switch (route.kind) {
-      case 'thing': {
-        parseThingId(route.thingId);
-        if (method === 'GET') return json(200, await getThing(route.thingId, subjects));
-        if (method === 'DELETE') {
-          await deleteThing(route.thingId, subjects);
-          return { statusCode: 204 };
-        }
-        const { created, value } = await putThing(route.thingId, jsonBody(event), subjects);
-        return created ? json(201, value, { location: `/api/2/things/${encodeURIComponent(route.thingId)}` }) : { statusCode: 204 };
-      }
+      case 'thing':
       case 'policy': {
-        parsePolicyId(route.policyId);
-        if (method === 'GET') return json(200, await getPolicy(route.policyId, subjects));
+        const id = route.kind === 'thing' ? route.thingId : route.policyId;
+        const entity = ENTITIES[route.kind];
+        entity.parseId(id);
+        if (method === 'GET') return json(200, await entity.get(id, subjects));
         if (method === 'DELETE') {
-          await deletePolicy(route.policyId, subjects);
+          await entity.remove(id, subjects);
           return { statusCode: 204 };
         }
-        const { created, value } = await putPolicy(route.policyId, jsonBody(event), subjects);
-        return created ? json(201, value, { location: `/api/2/policies/${encodeURIComponent(route.policyId)}` }) : { statusCode: 204 };
+        const { created, value } = await entity.put(id, jsonBody(event), subjects);
+        return created ? json(201, value, { location: `/api/2/${entity.collection}/${encodeURIComponent(id)}` }) : { statusCode: 204 };
       }
       case 'message': {
         correlationId ??= randomUUID();
