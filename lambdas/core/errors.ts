@@ -180,6 +180,27 @@ export class EntityNotCreatableError extends DittoError {
   }
 }
 
+/** Ditto's `things:precondition.failed` / `policies:precondition.failed` for a conditional header that evaluated to false. */
+export class PreconditionFailedError extends DittoError {
+  constructor(entity: Entity, header: string) {
+    super(
+      412,
+      `${ENTITIES[entity].prefix}:precondition.failed`,
+      `The comparison of precondition header '${header}' for the requested ${ENTITIES[entity].label} resource evaluated to false.`,
+      `The comparison of the provided precondition header '${header}' with the current ETag value of the requested ${ENTITIES[entity].label} resource evaluated to false. Check the value of your conditional header value.`,
+    );
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+/** A GET whose If-None-Match matches: 304 with the ETag and no body (not an error for the client). */
+export class NotModifiedError extends DittoError {
+  constructor(readonly etag: string) {
+    super(304, 'not.modified', 'Not Modified.', 'The resource has not changed since the ETag given in If-None-Match.');
+    this.name = 'NotModifiedError';
+  }
+}
+
 export class PolicyInvalidError extends DittoError {
   constructor(description: string) {
     super(400, 'policies:policy.invalid', 'The Policy is not valid.', description);

@@ -6,7 +6,8 @@ import { getConfig } from '../config';
 import { appendRequestKeys } from '../observability/logger';
 import { instrumented } from '../observability/invocation';
 import { withDeadlineAt } from '../runtime/deadline';
-import { PayloadTooLargeError, RequestTimeoutError } from '../core/errors';
+import { NotModifiedError, PayloadTooLargeError, RequestTimeoutError } from '../core/errors';
+import { etagOf, type Preconditions } from '../core/preconditions';
 import { parsePolicyId, parseThingId } from '../core/ids';
 import { buildLiveMessage, expectationOf } from '../core/messages';
 import { bodyToValue, Header, headerOf, type HeaderValue, normalizeHeaders, parseJson, valueToBody } from '../core/protocol';
@@ -54,6 +55,13 @@ function jsonBody(event: APIGatewayProxyEventV2): unknown {
 
 const BODILESS = new Set([204, 205, 304]);
 
+/** Ditto's conditional headers on things and policies. */
+function preconditionsOf(event: APIGatewayProxyEventV2): Preconditions {
+  const ifMatch = headerOf(event.headers, 'if-match');
+  const ifNoneMatch = headerOf(event.headers, 'if-none-match');
+  return { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}) };
+}
+
 /** Things and policies are served alike: GET, PUT (create 201 + Location, or change 204), DELETE 204. */
 const ENTITIES = {
   thing: { collection: 'things', parseId: parseThingId, get: getThing, put: putThing, remove: deleteThing },
@@ -100,13 +108,18 @@ async function handle(
         const id = route.kind === 'thing' ? route.thingId : route.policyId;
         const entity = ENTITIES[route.kind];
         entity.parseId(id);
-        if (method === 'GET') return json(200, await entity.get(id, subjects));
+        const conditions = preconditionsOf(event);
+        if (method === 'GET') {
+          const { value, revision } = await entity.get(id, subjects, conditions);
+          return json(200, value, { etag: etagOf(revision) });
+        }
         if (method === 'DELETE') {
-          await entity.remove(id, subjects);
+          await entity.remove(id, subjects, conditions);
           return { statusCode: 204 };
         }
-        const { created, value } = await entity.put(id, jsonBody(event), subjects);
-        return created ? json(201, value, { location: `/api/2/${entity.collection}/${encodeURIComponent(id)}` }) : { statusCode: 204 };
+        const { created, value, revision } = await entity.put(id, jsonBody(event), subjects, conditions);
+        const etag = { etag: etagOf(revision) };
+        return created ? json(201, value, { location: `/api/2/${entity.collection}/${encodeURIComponent(id)}`, ...etag }) : { statusCode: 204, headers: etag };
       }
       case 'message': {
         correlationId ??= randomUUID();
@@ -118,6 +131,8 @@ async function handle(
       }
     }
   } catch (e) {
+    // A conditional GET whose If-None-Match matches: not an error, 304 with the ETag and no body.
+    if (e instanceof NotModifiedError) return { statusCode: 304, headers: { etag: e.etag } };
     return httpError(e, { where: 'http-api', ...(correlationId !== undefined ? { correlationId } : {}) });
   }
 }

@@ -9,12 +9,15 @@ import {
   ThingConflictError,
   ThingInvalidError,
   ThingNotFoundError,
+  NotModifiedError,
+  PreconditionFailedError,
   ThingNotCreatableError,
   ThingNotModifiableError,
 } from '../core/errors';
 import { getConfig } from '../config';
 import { isRecord } from '../core/collections';
 import { parsePolicyId } from '../core/ids';
+import { etagOf, evaluatePreconditions, type Preconditions } from '../core/preconditions';
 import { compilePolicy, type CreatableType, defaultPolicy, type Enforcer, mayCreate, parsePolicy, type Policy } from '../core/policy';
 import { type PolicyRecord, RevisionConflictError, type ThingRecord } from '../store/entities';
 import { policies, things } from '../store/repositories';
@@ -23,6 +26,21 @@ import { accessCache } from '../routing/access';
 export interface Outcome<T> {
   readonly created: boolean;
   readonly value: T;
+  /** The revision written (its ETag goes on the response). */
+  readonly revision: number;
+}
+
+export interface Current<T> {
+  readonly value: T;
+  readonly revision: number;
+}
+
+/** Throws 412 (or 304 for a read) when a conditional header says so. */
+function checkPreconditions(entity: 'thing' | 'policy', conditions: Preconditions, revision: number | undefined, read = false): void {
+  const outcome = evaluatePreconditions(conditions, revision, read);
+  if (outcome === 'proceed') return;
+  if (outcome === 'not-modified') throw new NotModifiedError(etagOf(revision!));
+  throw new PreconditionFailedError(entity, outcome.failed);
 }
 
 export interface ThingJson {
@@ -125,11 +143,13 @@ async function readableThing(thingId: string, subjects: readonly string[]): Prom
   return { thing, enforcer };
 }
 
-export async function getThing(thingId: string, subjects: readonly string[]): Promise<ThingJson> {
-  return thingJson((await readableThing(thingId, subjects)).thing);
+export async function getThing(thingId: string, subjects: readonly string[], conditions: Preconditions = {}): Promise<Current<ThingJson>> {
+  const { thing } = await readableThing(thingId, subjects);
+  checkPreconditions('thing', conditions, thing.revision, true);
+  return { value: thingJson(thing), revision: thing.revision };
 }
 
-export async function putThing(thingId: string, body: unknown, subjects: readonly string[]): Promise<Outcome<ThingJson>> {
+export async function putThing(thingId: string, body: unknown, subjects: readonly string[], conditions: Preconditions = {}): Promise<Outcome<ThingJson>> {
   const input = parseThingBody(thingId, body);
   const existing = await things().get(thingId, true);
   return onConflict(
@@ -138,6 +158,7 @@ export async function putThing(thingId: string, body: unknown, subjects: readonl
         const enforcer = await enforcerOf(existing.policyId);
         if (!enforcer?.may(subjects, 'thing:/', 'READ')) throw new ThingNotFoundError(thingId);
         if (!enforcer.may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
+        checkPreconditions('thing', conditions, existing.revision);
         if (input.inlinePolicy !== undefined) {
           throw new ThingInvalidError(
             "'_policy' creates a thing's policy and is only accepted when the thing is created; change the policy at /api/2/policies/{policyId}.",
@@ -152,8 +173,9 @@ export async function putThing(thingId: string, body: unknown, subjects: readonl
         const { inlinePolicy: _inline, ...fields } = input;
         const saved = await things().put(thingId, { ...fields, thingId, policyId }, existing.revision);
         accessCache().invalidateThing(thingId);
-        return { created: false, value: thingJson(saved) };
+        return { created: false, value: thingJson(saved), revision: saved.revision };
       }
+      checkPreconditions('thing', conditions, undefined);
       checkCreation('thing', thingId, subjects);
       const named = input.policyId !== undefined && input.inlinePolicy === undefined ? await policies().get(input.policyId, true) : undefined;
       if (named && !compilePolicy(named).may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
@@ -172,15 +194,16 @@ export async function putThing(thingId: string, body: unknown, subjects: readonl
         throw e;
       }
       accessCache().invalidateThing(thingId);
-      return { created: true, value: thingJson(saved) };
+      return { created: true, value: thingJson(saved), revision: saved.revision };
     },
     () => new ThingConflictError(thingId),
   );
 }
 
-export async function deleteThing(thingId: string, subjects: readonly string[]): Promise<void> {
+export async function deleteThing(thingId: string, subjects: readonly string[], conditions: Preconditions = {}): Promise<void> {
   const { thing, enforcer } = await readableThing(thingId, subjects);
   if (!enforcer.may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(thingId);
+  checkPreconditions('thing', conditions, thing.revision);
   await onConflict(
     () => things().delete(thingId, thing.revision),
     () => new ThingConflictError(thingId),
@@ -195,11 +218,13 @@ async function readablePolicy(policyId: string, subjects: readonly string[]): Pr
   return { policy, enforcer };
 }
 
-export async function getPolicy(policyId: string, subjects: readonly string[]): Promise<PolicyJson> {
-  return policyJson((await readablePolicy(policyId, subjects)).policy);
+export async function getPolicy(policyId: string, subjects: readonly string[], conditions: Preconditions = {}): Promise<Current<PolicyJson>> {
+  const { policy } = await readablePolicy(policyId, subjects);
+  checkPreconditions('policy', conditions, policy.revision, true);
+  return { value: policyJson(policy), revision: policy.revision };
 }
 
-export async function putPolicy(policyId: string, body: unknown, subjects: readonly string[]): Promise<Outcome<PolicyJson>> {
+export async function putPolicy(policyId: string, body: unknown, subjects: readonly string[], conditions: Preconditions = {}): Promise<Outcome<PolicyJson>> {
   const policy = parsePolicy(body, policyId);
   // Lock-out prevention: someone must still be able to change the policy afterwards.
   if (compilePolicy(policy).subjectsWith('policy:/', 'WRITE').length === 0) throw new PolicyModificationInvalidError(policyId);
@@ -210,22 +235,25 @@ export async function putPolicy(policyId: string, body: unknown, subjects: reado
         const enforcer = compilePolicy(existing);
         if (!enforcer.may(subjects, 'policy:/', 'READ')) throw new PolicyNotFoundError(policyId);
         if (!enforcer.may(subjects, 'policy:/', 'WRITE')) throw new PolicyNotModifiableError(policyId);
+        checkPreconditions('policy', conditions, existing.revision);
         const saved = await policies().put(policyId, policy, existing.revision);
         accessCache().invalidatePolicy(policyId);
-        return { created: false, value: policyJson(saved) };
+        return { created: false, value: policyJson(saved), revision: saved.revision };
       }
+      checkPreconditions('policy', conditions, undefined);
       checkCreation('policy', policyId, subjects);
       const saved = await policies().put(policyId, policy, undefined);
       accessCache().invalidatePolicy(policyId);
-      return { created: true, value: policyJson(saved) };
+      return { created: true, value: policyJson(saved), revision: saved.revision };
     },
     () => new PolicyConflictError(policyId),
   );
 }
 
-export async function deletePolicy(policyId: string, subjects: readonly string[]): Promise<void> {
+export async function deletePolicy(policyId: string, subjects: readonly string[], conditions: Preconditions = {}): Promise<void> {
   const { policy, enforcer } = await readablePolicy(policyId, subjects);
   if (!enforcer.may(subjects, 'policy:/', 'WRITE')) throw new PolicyNotModifiableError(policyId);
+  checkPreconditions('policy', conditions, policy.revision);
   await onConflict(
     () => policies().delete(policyId, policy.revision),
     () => new PolicyConflictError(policyId),

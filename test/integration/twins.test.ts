@@ -164,3 +164,79 @@ describe('policies', () => {
     expect(statuses[Number(extra[0]!.slice(1))]).toBe(204);
   });
 });
+
+describe('conditional requests (ETag, If-Match, If-None-Match)', () => {
+  const json = { 'content-type': 'application/json' };
+
+  it('tags every GET and PUT with the revision, answers 304 to a matching If-None-Match and 412 to a stale If-Match', async () => {
+    const ns = uniqueNamespace();
+    const auth = await bearer(uniqueName('alice'));
+    const path = `/api/2/things/${ns}:lamp`;
+    const created = await http(gateway, 'PUT', path, { auth, body: '{}', headers: { ...json, 'if-none-match': '*' } });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('etag')).toBe('"rev:1"');
+    const read = await http(gateway, 'GET', path, { auth });
+    expect(read.headers.get('etag')).toBe('"rev:1"');
+    const unchanged = await http(gateway, 'GET', path, { auth, headers: { 'if-none-match': '"rev:1"' } });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.text).toBe('');
+    expect(unchanged.headers.get('etag')).toBe('"rev:1"');
+
+    // Two clients read revision 1; the first change wins, the second (stale) one is refused, nothing is lost.
+    const first = await http(gateway, 'PUT', path, { auth, body: '{"attributes":{"a":1}}', headers: { ...json, 'if-match': '"rev:1"' } });
+    expect(first.status).toBe(204);
+    expect(first.headers.get('etag')).toBe('"rev:2"');
+    const stale = await http(gateway, 'PUT', path, { auth, body: '{"attributes":{"b":2}}', headers: { ...json, 'if-match': '"rev:1"' } });
+    expect(stale.json()).toMatchObject({
+      status: 412,
+      error: 'things:precondition.failed',
+      message: "The comparison of precondition header 'if-match' for the requested Thing resource evaluated to false.",
+    });
+    expect((await http(gateway, 'GET', path, { auth })).json()).toMatchObject({ attributes: { a: 1 } });
+    expect((await http(gateway, 'GET', path, { auth, headers: { 'if-none-match': '"rev:1"' } })).status).toBe(200);
+  });
+
+  it('refuses to create over an existing entity with If-None-Match: * and to delete a changed one', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    const path = `/api/2/policies/${ns}:p`;
+    expect((await putJson(gateway, path, auth, ownerPolicy(`local:${owner}`))).status).toBe(201);
+    const again = await http(gateway, 'PUT', path, { auth, body: JSON.stringify(ownerPolicy(`local:${owner}`)), headers: { ...json, 'if-none-match': '*' } });
+    expect(again.json()).toMatchObject({ status: 412, error: 'policies:precondition.failed' });
+    expect((await http(gateway, 'DELETE', path, { auth, headers: { 'if-match': '"rev:7"' } })).status).toBe(412);
+    expect((await http(gateway, 'DELETE', path, { auth, headers: { 'if-match': '*' } })).status).toBe(204);
+  });
+});
+
+describe('subject expiry', () => {
+  it('lets a subject send until its expiry and not after (403)', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const temp = uniqueName('temp');
+    const auth = await bearer(owner);
+    const expiry = new Date(Date.now() + 1500).toISOString();
+    const policy = ownerPolicy(`local:${owner}`, {
+      TEMP: {
+        subjects: { [`local:${temp}`]: { type: 'contractor', expiry } },
+        resources: { 'message:/': { grant: ['WRITE'], revoke: [] }, 'thing:/': { grant: ['READ'], revoke: [] } },
+      },
+    });
+    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, policy)).status).toBe(201);
+    expect((await putJson(gateway, `/api/2/things/${ns}:t`, auth, { policyId: `${ns}:p` })).status).toBe(201);
+    expect((await http(gateway, 'GET', `/api/2/policies/${ns}:p`, { auth })).json()).toMatchObject({
+      entries: { TEMP: { subjects: { [`local:${temp}`]: { expiry } } } },
+    });
+    const send = async () =>
+      (
+        await http(gateway, 'POST', `/api/2/things/${ns}:t/inbox/messages/x?timeout=0`, {
+          auth: await bearer(temp),
+          body: '1',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status;
+    expect(await send()).toBe(202);
+    await new Promise((r) => setTimeout(r, 1500 + 2100)); // past the expiry and the 2 s cache window
+    expect([403, 404]).toContain(await send());
+  });
+});

@@ -274,3 +274,28 @@ describe('policy invariants (property-based)', () => {
     );
   });
 });
+
+describe('subject expiry', () => {
+  const policy = (expiry: string) =>
+    parsePolicy(
+      {
+        entries: {
+          A: { subjects: { 'u:temp': { type: 't', expiry }, 'u:admin': { type: 't' } }, resources: { 'message:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
+        },
+      },
+      'ns:p',
+    );
+
+  it('grants until the expiry and nothing from then on (reading and routing alike)', () => {
+    const p = policy('2030-01-01T00:00:00Z');
+    const before = compilePolicy(p, Date.parse('2029-12-31T23:59:59Z'));
+    const after = compilePolicy(p, Date.parse('2030-01-01T00:00:01Z'));
+    expect(before.may(['u:temp'], 'message:/inbox/messages/x', 'WRITE')).toBe(true);
+    expect(after.may(['u:temp'], 'message:/inbox/messages/x', 'WRITE')).toBe(false);
+    expect([...after.readers('message:/inbox/messages/x', 'READ').granted]).toEqual(['u:admin']);
+  });
+
+  it('refuses an expiry that is not a timestamp', () => {
+    expect(() => policy('next tuesday')).toThrow(expect.objectContaining({ error: 'policies:policy.invalid' }));
+  });
+});

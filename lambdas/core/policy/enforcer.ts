@@ -61,12 +61,18 @@ export function splitResource(resource: string): { type: string; segments: strin
 
 const READERS_CACHE_LIMIT = 2048;
 
-export function compilePolicy(policy: Policy): Enforcer {
+/**
+ * Compiles a policy as of `now`: subjects whose `expiry` has passed are left out, so they grant
+ * nothing (callers cache a compiled policy for a short window only).
+ */
+export function compilePolicy(policy: Policy, now = Date.now()): Enforcer {
   const roots = new Map<string, Node>();
   const anyGrant = new Map<string, SubjectSets>();
 
   for (const entry of Object.values(policy.entries)) {
-    const subjects = Object.keys(entry.subjects);
+    const subjects = Object.entries(entry.subjects)
+      .filter(([, s]) => s.expiry === undefined || Date.parse(s.expiry) > now)
+      .map(([id]) => id);
     for (const [resource, perms] of Object.entries(entry.resources)) {
       const { type, segments } = splitResource(resource);
       let node = roots.get(type);

@@ -7,6 +7,8 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 export interface PolicySubject {
   readonly type: string;
+  /** Ditto's subject expiry (ISO 8601): from then on the subject grants nothing. */
+  readonly expiry?: string;
 }
 
 export interface ResourcePermissions {
@@ -63,7 +65,13 @@ function parseEntry(label: string, value: unknown): PolicyEntry {
     if (subject.type !== undefined && typeof subject.type !== 'string') {
       throw new PolicyInvalidError(`The 'type' of subject '${id}' in entry '${label}' must be a string.`);
     }
-    subjects[id] = { type: typeof subject.type === 'string' ? subject.type : 'generated' };
+    if (subject.expiry !== undefined && (typeof subject.expiry !== 'string' || Number.isNaN(Date.parse(subject.expiry)))) {
+      throw new PolicyInvalidError(`The 'expiry' of subject '${id}' in entry '${label}' must be an ISO 8601 timestamp, e.g. '2027-01-01T00:00:00Z'.`);
+    }
+    subjects[id] = {
+      type: typeof subject.type === 'string' ? subject.type : 'generated',
+      ...(typeof subject.expiry === 'string' ? { expiry: subject.expiry } : {}),
+    };
   }
   const resources: Record<string, ResourcePermissions> = {};
   for (const [key, resource] of Object.entries(value.resources)) {
