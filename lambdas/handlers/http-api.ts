@@ -13,6 +13,7 @@ import { buildLiveMessage, expectationOf } from '../core/messages';
 import { bodyToValue, Header, headerOf, type HeaderValue, normalizeHeaders, parseJson, valueToBody } from '../core/protocol';
 import { awaitResponse } from '../routing/respond';
 import { sendLiveMessage } from '../routing/send';
+import { changePart, getPart } from '../twins/parts';
 import { deletePolicy, deleteThing, getPolicy, getThing, putPolicy, putThing } from '../twins/twins';
 import { type HttpRoute, matchRoute } from './http-routes';
 import { httpError } from './to-ditto-error';
@@ -120,6 +121,19 @@ async function handle(
         const { created, value, revision } = await entity.put(id, jsonBody(event), subjects, conditions);
         const etag = { etag: etagOf(revision) };
         return created ? json(201, value, { location: `/api/2/${entity.collection}/${encodeURIComponent(id)}`, ...etag }) : { statusCode: 204, headers: etag };
+      }
+      case 'part': {
+        (route.entity === 'thing' ? parseThingId : parsePolicyId)(route.id);
+        const conditions = preconditionsOf(event);
+        if (method === 'GET') {
+          const { value, revision } = await getPart(route, subjects, conditions);
+          return json(200, value, { etag: etagOf(revision) });
+        }
+        const value = method === 'DELETE' ? undefined : jsonBody(event);
+        const { created, revision } = await changePart(route, value, subjects, conditions);
+        const etag = { etag: etagOf(revision) };
+        if (method === 'DELETE') return { statusCode: 204, headers: etag };
+        return created ? json(201, value, { ...etag, location: event.rawPath }) : { statusCode: 204, headers: etag };
       }
       case 'message': {
         correlationId ??= randomUUID();

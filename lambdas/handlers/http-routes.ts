@@ -5,6 +5,8 @@ import { checkSubject, type Direction, INBOX, OUTBOX } from '../core/protocol';
 export type HttpRoute =
   | { readonly kind: 'thing'; readonly thingId: string }
   | { readonly kind: 'policy'; readonly policyId: string }
+  /** A sub-resource: the JSON pointer below the entity (`attributes/room`, `entries/DEVICE/subjects/x`). */
+  | { readonly kind: 'part'; readonly entity: 'thing' | 'policy'; readonly id: string; readonly pointer: readonly string[] }
   | {
       readonly kind: 'message';
       readonly thingId: string;
@@ -24,6 +26,24 @@ function decode(segment: string): string {
 
 const ENTITY_METHODS = ['GET', 'PUT', 'DELETE'];
 
+/** Sub-resources Ditto serves under things and policies; messages (inbox/outbox) are not among them. */
+const PART_ROOTS = { things: ['policyId', 'attributes', 'features'], policies: ['entries'] } as const;
+
+function partOf(collection: string | undefined, id: string, rest: readonly string[], method: string, rawPath: string): HttpRoute | undefined {
+  const roots: readonly string[] | undefined = collection === 'things' ? PART_ROOTS.things : collection === 'policies' ? PART_ROOTS.policies : undefined;
+  if (!roots?.includes(rest[0] ?? '')) return undefined;
+  // features/{id}/inbox|outbox/... are messages to a feature, not a sub-resource.
+  if (rest[0] === 'features' && (rest[2] === 'inbox' || rest[2] === 'outbox')) return undefined;
+  let pointer = rest.filter((s, i) => s !== '' || i < rest.length - 1).map(decode);
+  // Policy resource keys (`thing:/features/x`) and subject ids may hold slashes: the rest is one key.
+  if (collection === 'policies' && (pointer[2] === 'resources' || pointer[2] === 'subjects') && pointer.length > 4) {
+    pointer = [...pointer.slice(0, 3), pointer.slice(3).join('/')];
+  }
+  if (pointer.some((s) => s === '')) throw new ResourceNotFoundError(rawPath);
+  if (!ENTITY_METHODS.includes(method)) throw new MethodNotAllowedError(method, rawPath);
+  return { kind: 'part', entity: collection === 'things' ? 'thing' : 'policy', id, pointer };
+}
+
 export function matchRoute(method: string, rawPath: string): HttpRoute {
   const parts = rawPath.split('/');
   // ['', 'api', '2', 'things'|'policies', id, ...rest]
@@ -37,6 +57,8 @@ export function matchRoute(method: string, rawPath: string): HttpRoute {
     if (collection === 'policies') return { kind: 'policy', policyId: id };
     throw new ResourceNotFoundError(rawPath);
   }
+  const part = partOf(collection, id, rest, method, rawPath);
+  if (part) return part;
   if (collection !== 'things') throw new ResourceNotFoundError(rawPath);
   let featureId: string | undefined;
   let tail = rest;

@@ -36,7 +36,7 @@ export interface Current<T> {
 }
 
 /** Throws 412 (or 304 for a read) when a conditional header says so. */
-function checkPreconditions(entity: 'thing' | 'policy', conditions: Preconditions, revision: number | undefined, read = false): void {
+export function checkPreconditions(entity: 'thing' | 'policy', conditions: Preconditions, revision: number | undefined, read = false): void {
   const outcome = evaluatePreconditions(conditions, revision, read);
   if (outcome === 'proceed') return;
   if (outcome === 'not-modified') throw new NotModifiedError(etagOf(revision!));
@@ -76,7 +76,7 @@ interface ThingInput {
   readonly inlinePolicy?: unknown;
 }
 
-function parseThingBody(thingId: string, body: unknown): ThingInput {
+export function parseThingBody(thingId: string, body: unknown): ThingInput {
   if (!isRecord(body)) throw new ThingInvalidError('A thing must be a JSON object.');
   const size = JSON.stringify(body).length;
   if (size > MAX_THING_CHARS) throw new EntityTooLargeError('thing', size, MAX_THING_CHARS);

@@ -240,3 +240,91 @@ describe('subject expiry', () => {
     expect([403, 404]).toContain(await send());
   });
 });
+
+describe('sub-resources', () => {
+  const json = { 'content-type': 'application/json' };
+
+  it('keeps every one of concurrent changes to different parts of one policy (onboarding ten devices at once)', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    const policy = ownerPolicy(`local:${owner}`, { DEVICES: { subjects: {}, resources: { 'message:/inbox': { grant: ['READ'], revoke: [] } } } });
+    expect((await putJson(gateway, `/api/2/policies/${ns}:fleet`, auth, policy)).status).toBe(201);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        http(gateway, 'PUT', `/api/2/policies/${ns}:fleet/entries/DEVICES/subjects/local:device-${i}`, { auth, body: '{"type":"device"}', headers: json }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(201));
+    const subjects = (await http(gateway, 'GET', `/api/2/policies/${ns}:fleet/entries/DEVICES/subjects`, { auth })).json() as Record<string, unknown>;
+    expect(Object.keys(subjects).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `local:device-${i}`).sort());
+  });
+
+  it('creates (201), reads, changes (204) and deletes (204) an attribute; a missing one is 404 attribute.notfound', async () => {
+    const ns = uniqueNamespace();
+    const auth = await bearer(uniqueName('alice'));
+    expect((await putJson(gateway, `/api/2/things/${ns}:lamp`, auth, { attributes: { room: 'kitchen' } })).status).toBe(201);
+    const path = `/api/2/things/${ns}:lamp/attributes/location/floor`;
+    const created = await http(gateway, 'PUT', path, { auth, body: '2', headers: json });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('etag')).toBe('"rev:2"');
+    expect((await http(gateway, 'GET', path, { auth })).json()).toBe(2);
+    expect((await http(gateway, 'PUT', path, { auth, body: '3', headers: json })).status).toBe(204);
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:lamp/attributes`, { auth })).json()).toEqual({ room: 'kitchen', location: { floor: 3 } });
+    expect((await http(gateway, 'DELETE', path, { auth })).status).toBe(204);
+    expect((await http(gateway, 'GET', path, { auth })).json()).toMatchObject({ status: 404, error: 'things:attribute.notfound' });
+    expect((await http(gateway, 'PUT', `/api/2/things/${ns}:lamp/features/switch/properties/on`, { auth, body: 'true', headers: json })).status).toBe(201);
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:lamp/features/switch`, { auth })).json()).toEqual({ properties: { on: true } });
+  });
+
+  it('checks the part’s own resource: WRITE on one attribute does not reach another, and unreadable parts are absent', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const tech = uniqueName('tech');
+    const auth = await bearer(owner);
+    const policy = ownerPolicy(`local:${owner}`, {
+      TECH: {
+        subjects: { [`local:${tech}`]: { type: 't' } },
+        resources: { 'thing:/attributes/room': { grant: ['READ', 'WRITE'], revoke: [] }, 'thing:/attributes/label': { grant: ['READ'], revoke: [] } },
+      },
+    });
+    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, policy)).status).toBe(201);
+    expect(
+      (await putJson(gateway, `/api/2/things/${ns}:t`, auth, { policyId: `${ns}:p`, attributes: { room: 'a', label: 'L1', wifiKey: 'secret' } })).status,
+    ).toBe(201);
+    const techAuth = await bearer(tech);
+    expect((await http(gateway, 'PUT', `/api/2/things/${ns}:t/attributes/room`, { auth: techAuth, body: '"b"', headers: json })).status).toBe(204);
+    expect((await http(gateway, 'PUT', `/api/2/things/${ns}:t/attributes/label`, { auth: techAuth, body: '"x"', headers: json })).json()).toMatchObject({
+      status: 403,
+      error: 'things:thing.notmodifiable',
+    });
+    expect((await http(gateway, 'PUT', `/api/2/things/${ns}:t/attributes/wifiKey`, { auth: techAuth, body: '"x"', headers: json })).json()).toMatchObject({
+      status: 404,
+      error: 'things:attribute.notfound',
+    });
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:t/attributes`, { auth: techAuth })).json()).toEqual({ room: 'b', label: 'L1' });
+  });
+
+  it('holds the lock-out rule for sub-resources and keeps resource keys with slashes whole', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, ownerPolicy(`local:${owner}`))).status).toBe(201);
+    expect((await http(gateway, 'DELETE', `/api/2/policies/${ns}:p/entries/OWNER`, { auth })).json()).toMatchObject({
+      status: 403,
+      error: 'policies:policy.modificationinvalid',
+    });
+    const resource = await http(gateway, 'PUT', `/api/2/policies/${ns}:p/entries/OWNER/resources/thing:/features/lamp`, {
+      auth,
+      body: '{"grant":[],"revoke":["WRITE"]}',
+      headers: json,
+    });
+    expect(resource.status).toBe(201);
+    const entry = (await http(gateway, 'GET', `/api/2/policies/${ns}:p/entries/OWNER`, { auth })).json() as { resources: Record<string, unknown> };
+    expect(entry.resources['thing:/features/lamp']).toEqual({ grant: [], revoke: ['WRITE'] });
+    expect((await http(gateway, 'GET', `/api/2/policies/${ns}:p/entries/NOPE`, { auth })).json()).toMatchObject({
+      status: 404,
+      error: 'policies:entry.notfound',
+    });
+  });
+});

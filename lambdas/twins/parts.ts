@@ -1,0 +1,194 @@
+/**
+ * Ditto's sub-resources of things and policies (`/things/{id}/attributes/...`, `/features/...`,
+ * `/policyId`; `/policies/{id}/entries/{label}/subjects/...`, `/resources/...`). Each change is
+ * applied to the latest stored revision with a conditional write and retried on conflict, so two
+ * clients changing different parts both keep their change. Permissions are checked on the part's
+ * own resource (`thing:/attributes/room`, `policy:/entries/DEVICE`), as Ditto does.
+ */
+import { isRecord } from '../core/collections';
+import {
+  DittoError,
+  PolicyConflictError,
+  PolicyModificationInvalidError,
+  PolicyNotFoundError,
+  PolicyNotModifiableError,
+  ThingConflictError,
+  ThingNotFoundError,
+  ThingNotModifiableError,
+} from '../core/errors';
+import type { Preconditions } from '../core/preconditions';
+import { compilePolicy, parsePolicy, readableView } from '../core/policy';
+import { accessCache } from '../routing/access';
+import type { PolicyRecord, ThingRecord } from '../store/entities';
+import { RevisionConflictError } from '../store/entities';
+import { policies, things } from '../store/repositories';
+import { checkPreconditions, parseThingBody } from './twins';
+
+export type Part =
+  | { readonly entity: 'thing'; readonly id: string; readonly pointer: readonly string[] }
+  | { readonly entity: 'policy'; readonly id: string; readonly pointer: readonly string[] };
+
+/**
+ * Writes that lost a race are re-applied to the newer revision, after a short random pause so that
+ * racing writers spread out; after this many tries the client gets Ditto's conflict (412).
+ */
+const MAX_ATTEMPTS = 25;
+const pause = () => new Promise((r) => setTimeout(r, 5 + Math.random() * 25));
+
+class PartNotFoundError extends DittoError {
+  constructor(part: Part) {
+    const [code, what] = notFoundCode(part);
+    super(
+      404,
+      code,
+      `The ${what} '${part.pointer.join('/')}' of the ${part.entity === 'thing' ? 'Thing' : 'Policy'} with ID '${part.id}' could not be found or the requester had insufficient permissions to access it.`,
+      'Check the path of the requested resource and your permissions.',
+    );
+    this.name = 'PartNotFoundError';
+  }
+}
+
+/** Ditto's error code for a missing part, by where it is. */
+function notFoundCode(part: Part): [string, string] {
+  const [root, , sub, , deeper] = part.pointer;
+  if (part.entity === 'thing') {
+    if (root === 'attributes') return part.pointer.length === 1 ? ['things:attributes.notfound', 'attributes'] : ['things:attribute.notfound', 'attribute'];
+    if (root === 'features') {
+      if (part.pointer.length === 1) return ['things:features.notfound', 'features'];
+      if (part.pointer.length === 2) return ['things:feature.notfound', 'feature'];
+      return ['things:feature.properties.notfound', 'feature property'];
+    }
+    return ['things:policyid.notfound', 'policy id'];
+  }
+  if (part.pointer.length <= 2) return ['policies:entry.notfound', 'policy entry'];
+  if (sub === 'subjects')
+    return deeper !== undefined || part.pointer.length === 4 ? ['policies:subject.notfound', 'subject'] : ['policies:subjects.notfound', 'subjects'];
+  return ['policies:resource.notfound', 'resource'];
+}
+
+const valueAt = (root: unknown, pointer: readonly string[]): unknown =>
+  pointer.reduce<unknown>((node, key) => (isRecord(node) && Object.hasOwn(node, key) ? node[key] : undefined), root);
+
+/** A copy of `root` with the value at `pointer` set (objects created on the way) or removed. */
+function withValueAt(root: Record<string, unknown>, pointer: readonly string[], value: unknown | undefined): Record<string, unknown> {
+  const [key, ...rest] = pointer;
+  const copy = { ...root };
+  if (rest.length === 0) {
+    if (value === undefined) delete copy[key!];
+    else copy[key!] = value;
+    return copy;
+  }
+  const child = isRecord(copy[key!]) ? (copy[key!] as Record<string, unknown>) : {};
+  copy[key!] = withValueAt(child, rest, value);
+  return copy;
+}
+
+/** The resource a part's permission is checked on. */
+const resourceOf = (part: Part): string => (part.entity === 'thing' ? `thing:/${part.pointer.join('/')}` : `policy:/${part.pointer.join('/')}`);
+
+interface Loaded {
+  readonly record: ThingRecord | PolicyRecord;
+  readonly body: Record<string, unknown>;
+  readonly may: (permission: 'READ' | 'WRITE') => boolean;
+  readonly mayOnEntity: (permission: 'READ' | 'WRITE') => boolean;
+}
+
+async function load(part: Part, subjects: readonly string[]): Promise<Loaded> {
+  if (part.entity === 'thing') {
+    const thing = await things().get(part.id, true);
+    const policy = thing ? await policies().get(thing.policyId, true) : undefined;
+    const enforcer = policy ? compilePolicy(policy) : undefined;
+    if (!thing || !enforcer?.hasAnyGrant(subjects, 'thing', 'READ')) throw new ThingNotFoundError(part.id);
+    const { revision: _r, ...body } = thing;
+    return {
+      record: thing,
+      body: body as Record<string, unknown>,
+      may: (p) => enforcer.may(subjects, resourceOf(part), p),
+      mayOnEntity: (p) => enforcer.may(subjects, 'thing:/', p),
+    };
+  }
+  const policy = await policies().get(part.id, true);
+  const enforcer = policy ? compilePolicy(policy) : undefined;
+  if (!policy || !enforcer?.hasAnyGrant(subjects, 'policy', 'READ')) throw new PolicyNotFoundError(part.id);
+  const { revision: _r, ...body } = policy;
+  return {
+    record: policy,
+    body: body as Record<string, unknown>,
+    may: (p) => enforcer.may(subjects, resourceOf(part), p),
+    mayOnEntity: (p) => enforcer.may(subjects, 'policy:/', p),
+  };
+}
+
+/** GET of a part: what the caller may READ of it (a partial view below it), 404 when nothing. */
+export async function getPart(part: Part, subjects: readonly string[], conditions: Preconditions = {}): Promise<{ value: unknown; revision: number }> {
+  const loaded = await load(part, subjects);
+  checkPreconditions(part.entity, conditions, loaded.record.revision, true);
+  const value = valueAt(loaded.body, part.pointer);
+  if (value === undefined) throw new PartNotFoundError(part);
+  if (part.entity === 'policy') {
+    if (!loaded.may('READ')) throw new PartNotFoundError(part);
+    return { value, revision: loaded.record.revision };
+  }
+  const policy = await policies().get((loaded.record as ThingRecord).policyId, true);
+  const visible = policy ? readableView(compilePolicy(policy), subjects, resourceOf(part), value) : undefined;
+  if (visible === undefined) throw new PartNotFoundError(part);
+  return { value: visible, revision: loaded.record.revision };
+}
+
+/** PUT (a value) or DELETE (undefined) of a part; `created` when it did not exist before. */
+export async function changePart(
+  part: Part,
+  value: unknown | undefined,
+  subjects: readonly string[],
+  conditions: Preconditions = {},
+): Promise<{ created: boolean; revision: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const loaded = await load(part, subjects);
+    const before = valueAt(loaded.body, part.pointer);
+    if (!loaded.may('WRITE')) {
+      // As Ditto: what the caller may not read does not exist for it (404); readable but not writable is 403.
+      if (!loaded.may('READ')) throw new PartNotFoundError(part);
+      throw part.entity === 'thing' ? new ThingNotModifiableError(part.id) : new PolicyNotModifiableError(part.id);
+    }
+    checkPreconditions(part.entity, conditions, loaded.record.revision);
+    if (value === undefined && before === undefined) throw new PartNotFoundError(part);
+    const next = withValueAt(loaded.body, part.pointer, value);
+    try {
+      const revision = await write(part, next, loaded.record.revision, loaded.record, subjects);
+      return { created: before === undefined, revision };
+    } catch (e) {
+      // Someone changed another part meanwhile: apply this change to their revision.
+      if (!(e instanceof RevisionConflictError)) throw e;
+      if (attempt >= MAX_ATTEMPTS) throw part.entity === 'thing' ? new ThingConflictError(part.id) : new PolicyConflictError(part.id);
+      await pause();
+    }
+  }
+}
+
+async function write(
+  part: Part,
+  next: Record<string, unknown>,
+  expected: number,
+  previous: ThingRecord | PolicyRecord,
+  subjects: readonly string[],
+): Promise<number> {
+  if (part.entity === 'thing') {
+    const input = parseThingBody(part.id, next);
+    if (input.policyId === undefined) throw new DittoError(400, 'things:thing.invalid', 'The Thing is not valid.', 'A thing needs a policyId.');
+    if (input.policyId !== (previous as ThingRecord).policyId) {
+      // Moving a thing under another policy needs WRITE on thing:/ there too (as a whole-thing PUT).
+      const target = await policies().get(input.policyId, true);
+      if (!target || !compilePolicy(target).may(subjects, 'thing:/', 'WRITE')) throw new ThingNotModifiableError(part.id);
+    }
+    const { inlinePolicy: _inline, ...fields } = input;
+    const saved = await things().put(part.id, { ...fields, thingId: part.id, policyId: input.policyId }, expected);
+    accessCache().invalidateThing(part.id);
+    return saved.revision;
+  }
+  const policy = parsePolicy(next, part.id);
+  // Lock-out prevention holds for every change, however small.
+  if (compilePolicy(policy).subjectsWith('policy:/', 'WRITE').length === 0) throw new PolicyModificationInvalidError(part.id);
+  const saved = await policies().put(part.id, policy, expected);
+  accessCache().invalidatePolicy(part.id);
+  return saved.revision;
+}
