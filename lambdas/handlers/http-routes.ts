@@ -41,6 +41,8 @@ function partOf(collection: string | undefined, id: string, rest: readonly strin
   }
   if (pointer.some((s) => s === '')) throw new ResourceNotFoundError(rawPath);
   if (!ENTITY_METHODS.includes(method)) throw new MethodNotAllowedError(method, rawPath);
+  // A thing always has a policy: its policyId can be read and replaced, not deleted.
+  if (collection === 'things' && pointer.length === 1 && pointer[0] === 'policyId' && method === 'DELETE') throw new MethodNotAllowedError(method, rawPath);
   return { kind: 'part', entity: collection === 'things' ? 'thing' : 'policy', id, pointer };
 }
 

@@ -27,6 +27,13 @@ describe('matchRoute', () => {
       { kind: 'message', thingId: 'ns:t', direction: 'inbox', subject: 'on', featureId: 'lamp', claim: false },
     ],
     ['POST', '/api/2/things/ns:t/inbox/claim', { kind: 'message', thingId: 'ns:t', direction: 'inbox', subject: 'claim', claim: true }],
+    ['PUT', '/api/2/things/ns:t/attributes/location/floor', { kind: 'part', entity: 'thing', id: 'ns:t', pointer: ['attributes', 'location', 'floor'] }],
+    ['GET', '/api/2/things/ns:t/features/lamp/properties', { kind: 'part', entity: 'thing', id: 'ns:t', pointer: ['features', 'lamp', 'properties'] }],
+    [
+      'PUT',
+      '/api/2/policies/ns:p/entries/A/resources/thing:/features/lamp',
+      { kind: 'part', entity: 'policy', id: 'ns:p', pointer: ['entries', 'A', 'resources', 'thing:/features/lamp'] },
+    ],
   ])('%s %s', (method, path, expected) => {
     expect(matchRoute(method, path)).toEqual(expected);
   });
@@ -38,6 +45,8 @@ describe('matchRoute', () => {
     ['POST', '/api/2/things/ns:t/sideways/messages/x', 404, 'gateway:resource.notfound'],
     ['POST', '/api/2/things/ns:t/inbox/messages/', 400, 'messages:subject.invalid'],
     ['GET', '/api/2/things/%E0%A4%A', 400, 'json.invalid'],
+    ['DELETE', '/api/2/things/ns:t/policyId', 405, 'gateway:method.notallowed'],
+    ['POST', '/api/2/things/ns:t/attributes/a', 405, 'gateway:method.notallowed'],
   ])('%s %s -> %i %s', (method, path, status, error) => {
     expect(() => matchRoute(method, path)).toThrow(expect.objectContaining({ status, error }));
   });
