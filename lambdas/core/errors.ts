@@ -193,6 +193,19 @@ export class PreconditionFailedError extends DittoError {
   }
 }
 
+/** Ditto's `things:policyId.notdeletable`: a thing always has a policy. */
+export class PolicyIdNotDeletableError extends DittoError {
+  constructor(thingId: string) {
+    super(
+      400,
+      'things:policyId.notdeletable',
+      `The Policy ID of the Thing with ID '${thingId}' cannot be deleted.`,
+      'A Thing always needs a Policy: set another policyId instead.',
+    );
+    this.name = 'PolicyIdNotDeletableError';
+  }
+}
+
 /** A GET whose If-None-Match matches: 304 with the ETag and no body (not an error for the client). */
 export class NotModifiedError extends DittoError {
   constructor(readonly etag: string) {

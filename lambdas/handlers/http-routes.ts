@@ -1,5 +1,5 @@
 /** Pure matching of `/api/2/...` paths to operations; ids and subjects are percent-decoded once. */
-import { JsonInvalidError, MethodNotAllowedError, ResourceNotFoundError } from '../core/errors';
+import { JsonInvalidError, MethodNotAllowedError, PolicyIdNotDeletableError, ResourceNotFoundError } from '../core/errors';
 import { checkSubject, type Direction, INBOX, OUTBOX } from '../core/protocol';
 
 export type HttpRoute =
@@ -41,8 +41,8 @@ function partOf(collection: string | undefined, id: string, rest: readonly strin
   }
   if (pointer.some((s) => s === '')) throw new ResourceNotFoundError(rawPath);
   if (!ENTITY_METHODS.includes(method)) throw new MethodNotAllowedError(method, rawPath);
-  // A thing always has a policy: its policyId can be read and replaced, not deleted.
-  if (collection === 'things' && pointer.length === 1 && pointer[0] === 'policyId' && method === 'DELETE') throw new MethodNotAllowedError(method, rawPath);
+  // A thing always has a policy: its policyId can be read and replaced, not deleted (Ditto's 400).
+  if (collection === 'things' && pointer.length === 1 && pointer[0] === 'policyId' && method === 'DELETE') throw new PolicyIdNotDeletableError(id);
   return { kind: 'part', entity: collection === 'things' ? 'thing' : 'policy', id, pointer };
 }
 

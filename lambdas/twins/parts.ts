@@ -11,7 +11,6 @@ import {
   PolicyConflictError,
   PolicyModificationInvalidError,
   PolicyNotFoundError,
-  PolicyNotModifiableError,
   ThingConflictError,
   ThingNotFoundError,
   ThingNotModifiableError,
@@ -35,35 +34,54 @@ export type Part =
 const MAX_ATTEMPTS = 25;
 const pause = () => new Promise((r) => setTimeout(r, 5 + Math.random() * 25));
 
+/**
+ * Ditto's name for a part in its error codes (`things:attribute`, `policies:entry`, …); a part
+ * below a missing policy entry is reported as the entry.
+ */
+function partName(part: Part, missingEntry = false): { code: string; label: string } {
+  const p = part.pointer;
+  if (part.entity === 'thing') {
+    if (p[0] === 'policyId') return { code: 'things:policyId', label: 'policy ID' };
+    if (p[0] === 'attributes') return p.length === 1 ? { code: 'things:attributes', label: 'attributes' } : { code: 'things:attribute', label: 'attribute' };
+    if (p.length === 1) return { code: 'things:features', label: 'features' };
+    if (p.length === 2) return { code: 'things:feature', label: 'feature' };
+    if (p[2] === 'properties')
+      return p.length === 3
+        ? { code: 'things:feature.properties', label: 'feature properties' }
+        : { code: 'things:feature.property', label: 'feature property' };
+    return { code: 'things:feature', label: 'feature' };
+  }
+  if (p.length <= 2 || missingEntry) return { code: 'policies:entry', label: 'policy entry' };
+  if (p[2] === 'subjects') return p.length === 3 ? { code: 'policies:subjects', label: 'subjects' } : { code: 'policies:subject', label: 'subject' };
+  return p.length === 3 ? { code: 'policies:resources', label: 'resources' } : { code: 'policies:resource', label: 'resource' };
+}
+
+const ofEntity = (part: Part) => `of the ${part.entity === 'thing' ? 'Thing' : 'Policy'} with ID '${part.id}'`;
+
 class PartNotFoundError extends DittoError {
-  constructor(part: Part) {
-    const [code, what] = notFoundCode(part);
+  constructor(part: Part, missingEntry = false) {
+    const { code, label } = partName(part, missingEntry);
     super(
       404,
-      code,
-      `The ${what} '${part.pointer.join('/')}' of the ${part.entity === 'thing' ? 'Thing' : 'Policy'} with ID '${part.id}' could not be found or the requester had insufficient permissions to access it.`,
+      `${code}.notfound`,
+      `The ${label} '${part.pointer.join('/')}' ${ofEntity(part)} could not be found or the requester had insufficient permissions to access it.`,
       'Check the path of the requested resource and your permissions.',
     );
     this.name = 'PartNotFoundError';
   }
 }
 
-/** Ditto's error code for a missing part, by where it is. */
-function notFoundCode(part: Part): [string, string] {
-  const [root, , sub, , deeper] = part.pointer;
-  if (part.entity === 'thing') {
-    if (root === 'attributes') return part.pointer.length === 1 ? ['things:attributes.notfound', 'attributes'] : ['things:attribute.notfound', 'attribute'];
-    if (root === 'features') {
-      if (part.pointer.length === 1) return ['things:features.notfound', 'features'];
-      if (part.pointer.length === 2) return ['things:feature.notfound', 'feature'];
-      return ['things:feature.properties.notfound', 'feature property'];
-    }
-    return ['things:policyid.notfound', 'policy id'];
+class PartNotModifiableError extends DittoError {
+  constructor(part: Part) {
+    const { code, label } = partName(part);
+    super(
+      403,
+      `${code}.notmodifiable`,
+      `The ${label} '${part.pointer.join('/')}' ${ofEntity(part)} could not be modified as the requester had insufficient permissions to modify it.`,
+      'Check if you have sufficient permissions to modify the resource.',
+    );
+    this.name = 'PartNotModifiableError';
   }
-  if (part.pointer.length <= 2) return ['policies:entry.notfound', 'policy entry'];
-  if (sub === 'subjects')
-    return deeper !== undefined || part.pointer.length === 4 ? ['policies:subject.notfound', 'subject'] : ['policies:subjects.notfound', 'subjects'];
-  return ['policies:resource.notfound', 'resource'];
 }
 
 const valueAt = (root: unknown, pointer: readonly string[]): unknown =>
@@ -123,6 +141,8 @@ async function load(part: Part, subjects: readonly string[]): Promise<Loaded> {
 export async function getPart(part: Part, subjects: readonly string[], conditions: Preconditions = {}): Promise<{ value: unknown; revision: number }> {
   const loaded = await load(part, subjects);
   checkPreconditions(part.entity, conditions, loaded.record.revision, true);
+  if (part.entity === 'policy' && part.pointer.length > 2 && valueAt(loaded.body, part.pointer.slice(0, 2)) === undefined)
+    throw new PartNotFoundError(part, true);
   const value = valueAt(loaded.body, part.pointer);
   if (value === undefined) throw new PartNotFoundError(part);
   if (part.entity === 'policy') {
@@ -144,18 +164,22 @@ export async function changePart(
 ): Promise<{ created: boolean; revision: number }> {
   for (let attempt = 1; ; attempt++) {
     const loaded = await load(part, subjects);
+    if (part.entity === 'policy' && part.pointer.length > 3 && valueAt(loaded.body, part.pointer.slice(0, 2)) === undefined)
+      throw new PartNotFoundError(part, true);
     const before = valueAt(loaded.body, part.pointer);
     if (!loaded.may('WRITE')) {
       // As Ditto: what the caller may not read does not exist for it (404); readable but not writable is 403.
       if (!loaded.may('READ')) throw new PartNotFoundError(part);
-      throw part.entity === 'thing' ? new ThingNotModifiableError(part.id) : new PolicyNotModifiableError(part.id);
+      throw new PartNotModifiableError(part);
     }
     checkPreconditions(part.entity, conditions, loaded.record.revision);
     if (value === undefined && before === undefined) throw new PartNotFoundError(part);
     const next = withValueAt(loaded.body, part.pointer, value);
     try {
       const revision = await write(part, next, loaded.record.revision, loaded.record, subjects);
-      return { created: before === undefined, revision };
+      // As Ditto: a thing's policyId is always replaced (204), never created.
+      const isPolicyId = part.entity === 'thing' && part.pointer[0] === 'policyId';
+      return { created: before === undefined && !isPolicyId, revision };
     } catch (e) {
       // Someone changed another part meanwhile: apply this change to their revision.
       if (!(e instanceof RevisionConflictError)) throw e;

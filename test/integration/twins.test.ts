@@ -296,7 +296,7 @@ describe('sub-resources', () => {
     expect((await http(gateway, 'PUT', `/api/2/things/${ns}:t/attributes/room`, { auth: techAuth, body: '"b"', headers: json })).status).toBe(204);
     expect((await http(gateway, 'PUT', `/api/2/things/${ns}:t/attributes/label`, { auth: techAuth, body: '"x"', headers: json })).json()).toMatchObject({
       status: 403,
-      error: 'things:thing.notmodifiable',
+      error: 'things:attribute.notmodifiable',
     });
     expect((await http(gateway, 'PUT', `/api/2/things/${ns}:t/attributes/wifiKey`, { auth: techAuth, body: '"x"', headers: json })).json()).toMatchObject({
       status: 404,

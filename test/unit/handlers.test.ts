@@ -45,7 +45,7 @@ describe('matchRoute', () => {
     ['POST', '/api/2/things/ns:t/sideways/messages/x', 404, 'gateway:resource.notfound'],
     ['POST', '/api/2/things/ns:t/inbox/messages/', 400, 'messages:subject.invalid'],
     ['GET', '/api/2/things/%E0%A4%A', 400, 'json.invalid'],
-    ['DELETE', '/api/2/things/ns:t/policyId', 405, 'gateway:method.notallowed'],
+    ['DELETE', '/api/2/things/ns:t/policyId', 400, 'things:policyId.notdeletable'],
     ['POST', '/api/2/things/ns:t/attributes/a', 405, 'gateway:method.notallowed'],
   ])('%s %s -> %i %s', (method, path, status, error) => {
     expect(() => matchRoute(method, path)).toThrow(expect.objectContaining({ status, error }));
