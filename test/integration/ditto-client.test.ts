@@ -9,6 +9,8 @@ import {
   NodeHttpBasicAuth,
   NodeHttpBearerAuth,
   NodeWebSocketBasicAuth,
+  Subject,
+  SubjectId,
 } from '@eclipse-ditto/ditto-javascript-client-node';
 import type { LocalGateway } from '../../local/gateway';
 import { basic, bearer, putJson, startTestGateway, TestClient, uniqueName, uniqueNamespace } from '../support/harness';
@@ -184,5 +186,25 @@ describe('Ditto JavaScript client over HTTP', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ got: 50, path: '/features/lamp/inbox/messages/dim' });
     await device.close();
+  });
+});
+
+describe("Ditto JavaScript client's twin handles over HTTP", () => {
+  it('onboards a device into a policy entry (putSubject / getSubjects) and sets and reads an attribute (putAttribute / getAttribute)', async () => {
+    const app = uniqueName('app');
+    const thingId = await thing(app);
+    const policyId = thingId; // the helper's policy shares the thing's id
+    const client = DittoNodeClient.newHttpClient().withoutTls().withDomain(domain).withAuthProvider(NodeHttpBasicAuth.newInstance('ditto', 'ditto')).build();
+    const policiesHandle = client.getPoliciesHandle();
+    const created = await policiesHandle.putSubject(policyId, 'DITTO', new Subject(SubjectId.fromString('local:device-7'), 'device'));
+    expect(created.status).toBe(201);
+    const subjects = await policiesHandle.getSubjects(policyId, 'DITTO');
+    expect(Object.keys(subjects).sort()).toEqual(['local:device-7', 'nginx:ditto']);
+    expect(subjects['local:device-7']!.type).toBe('device');
+
+    const thingsHandle = client.getThingsHandle();
+    expect((await thingsHandle.putAttribute(thingId, 'location/floor', 3)).status).toBe(201);
+    expect((await thingsHandle.putAttribute(thingId, 'location/floor', 4)).status).toBe(204);
+    expect(await thingsHandle.getAttribute(thingId, 'location/floor')).toBe(4);
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { LocalGateway } from '../../local/gateway';
 import { basic, bearer, http, putJson, startTestGateway, uniqueName, uniqueNamespace } from '../support/harness';
 
@@ -244,20 +245,20 @@ describe('subject expiry', () => {
 describe('sub-resources', () => {
   const json = { 'content-type': 'application/json' };
 
-  it('keeps every one of concurrent changes to different parts of one policy (onboarding ten devices at once)', async () => {
+  it('keeps every one of concurrent changes to different parts of one policy (onboarding twenty devices at once)', async () => {
     const ns = uniqueNamespace();
     const owner = uniqueName('owner');
     const auth = await bearer(owner);
     const policy = ownerPolicy(`local:${owner}`, { DEVICES: { subjects: {}, resources: { 'message:/inbox': { grant: ['READ'], revoke: [] } } } });
     expect((await putJson(gateway, `/api/2/policies/${ns}:fleet`, auth, policy)).status).toBe(201);
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) =>
+      Array.from({ length: 20 }, (_, i) =>
         http(gateway, 'PUT', `/api/2/policies/${ns}:fleet/entries/DEVICES/subjects/local:device-${i}`, { auth, body: '{"type":"device"}', headers: json }),
       ),
     );
-    expect(results.map((r) => r.status)).toEqual(Array(10).fill(201));
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(201));
     const subjects = (await http(gateway, 'GET', `/api/2/policies/${ns}:fleet/entries/DEVICES/subjects`, { auth })).json() as Record<string, unknown>;
-    expect(Object.keys(subjects).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `local:device-${i}`).sort());
+    expect(Object.keys(subjects).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `local:device-${i}`).sort());
   });
 
   it('creates (201), reads, changes (204) and deletes (204) an attribute; a missing one is 404 attribute.notfound', async () => {
@@ -327,4 +328,57 @@ describe('sub-resources', () => {
       error: 'policies:entry.notfound',
     });
   });
+});
+
+describe('sub-resource changes against whole-resource changes (property-based)', () => {
+  type Op = { kind: 'put'; path: string[]; value: number } | { kind: 'delete'; path: string[] };
+  const op = fc.oneof(
+    fc.record({
+      kind: fc.constant('put' as const),
+      path: fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 3 }),
+      value: fc.integer({ min: 0, max: 9 }),
+    }),
+    fc.record({ kind: fc.constant('delete' as const), path: fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 3 }) }),
+  );
+
+  /** The same change on a plain object, as a client replacing the whole attributes would make it. */
+  function applyWhole(root: Record<string, unknown>, change: Op): Record<string, unknown> {
+    const copy = structuredClone(root);
+    let node: Record<string, unknown> = copy;
+    for (const key of change.path.slice(0, -1)) {
+      const child = node[key];
+      if (typeof child !== 'object' || child === null || Array.isArray(child)) {
+        if (change.kind === 'delete') return copy; // nothing there to delete
+        node[key] = {};
+      }
+      node = node[key] as Record<string, unknown>;
+    }
+    const last = change.path.at(-1)!;
+    if (change.kind === 'put') node[last] = change.value;
+    else delete node[last];
+    return copy;
+  }
+
+  it('ends in the same attributes as applying each change to the whole thing', async () => {
+    const auth = await bearer(uniqueName('prop'));
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 6 }), async (ops) => {
+        const thingId = `${uniqueNamespace()}:t`;
+        expect((await putJson(gateway, `/api/2/things/${thingId}`, auth, { attributes: {} })).status).toBe(201);
+        let model: Record<string, unknown> = {};
+        for (const change of ops) {
+          const path = `/api/2/things/${thingId}/attributes/${change.path.join('/')}`;
+          const res =
+            change.kind === 'put'
+              ? await http(gateway, 'PUT', path, { auth, body: String(change.value), headers: { 'content-type': 'application/json' } })
+              : await http(gateway, 'DELETE', path, { auth });
+          expect([200, 201, 204, 404]).toContain(res.status);
+          model = applyWhole(model, change);
+        }
+        const stored = (await http(gateway, 'GET', `/api/2/things/${thingId}`, { auth })).json() as { attributes?: unknown };
+        expect(stored.attributes ?? {}).toEqual(model);
+      }),
+      { numRuns: 15 },
+    );
+  }, 60_000);
 });
