@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { Limiter } from '../lambdas/core/collections';
 import { DEFAULTS, FUNCTION_TIMEOUT_SECONDS } from '../lambdas/defaults';
 import { inInvocation } from './invoke-store';
-import { Limiter } from './limiter';
 
 /** The part of Lambda's context the handlers use. */
 export interface LambdaContext {
