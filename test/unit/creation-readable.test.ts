@@ -4,7 +4,10 @@ import { compilePolicy, mayCreate, parseCreationRestriction, readableView, UNRES
 describe("Ditto's entity-creation restriction", () => {
   const reserved = parseCreationRestriction({
     grant: [{}],
-    revoke: [{ namespaces: ['reserved.*'], 'auth-subjects': ['local:user-*'] }, { 'resource-types': ['policy'], namespaces: ['things.only'] }],
+    revoke: [
+      { namespaces: ['reserved.*'], 'auth-subjects': ['local:user-*'] },
+      { 'resource-types': ['policy'], namespaces: ['things.only'] },
+    ],
   });
 
   it('lets anyone create anything by default', () => {
