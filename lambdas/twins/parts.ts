@@ -16,7 +16,7 @@ import {
   ThingNotModifiableError,
 } from '../core/errors';
 import type { Preconditions } from '../core/preconditions';
-import { compilePolicy, parsePolicy, readableView } from '../core/policy';
+import { compilePolicy, type Enforcer, parsePolicy, readableView } from '../core/policy';
 import { accessCache } from '../routing/access';
 import type { PolicyRecord, ThingRecord } from '../store/entities';
 import { RevisionConflictError } from '../store/entities';
@@ -107,34 +107,20 @@ const resourceOf = (part: Part): string => (part.entity === 'thing' ? `thing:/${
 interface Loaded {
   readonly record: ThingRecord | PolicyRecord;
   readonly body: Record<string, unknown>;
+  /** The policy deciding over the part: the thing's policy, or the policy itself. */
+  readonly enforcer: Enforcer;
   readonly may: (permission: 'READ' | 'WRITE') => boolean;
-  readonly mayOnEntity: (permission: 'READ' | 'WRITE') => boolean;
 }
 
+/** The entity, its body without the revision, and its enforcer; 404 unless the caller may read some of it. */
 async function load(part: Part, subjects: readonly string[]): Promise<Loaded> {
-  if (part.entity === 'thing') {
-    const thing = await things().get(part.id, true);
-    const policy = thing ? await policies().get(thing.policyId, true) : undefined;
-    const enforcer = policy ? compilePolicy(policy) : undefined;
-    if (!thing || !enforcer?.hasAnyGrant(subjects, 'thing', 'READ')) throw new ThingNotFoundError(part.id);
-    const { revision: _r, ...body } = thing;
-    return {
-      record: thing,
-      body: body as Record<string, unknown>,
-      may: (p) => enforcer.may(subjects, resourceOf(part), p),
-      mayOnEntity: (p) => enforcer.may(subjects, 'thing:/', p),
-    };
-  }
-  const policy = await policies().get(part.id, true);
+  const record = part.entity === 'thing' ? await things().get(part.id, true) : await policies().get(part.id, true);
+  const policy = record && part.entity === 'thing' ? await policies().get((record as ThingRecord).policyId, true) : (record as PolicyRecord | undefined);
   const enforcer = policy ? compilePolicy(policy) : undefined;
-  if (!policy || !enforcer?.hasAnyGrant(subjects, 'policy', 'READ')) throw new PolicyNotFoundError(part.id);
-  const { revision: _r, ...body } = policy;
-  return {
-    record: policy,
-    body: body as Record<string, unknown>,
-    may: (p) => enforcer.may(subjects, resourceOf(part), p),
-    mayOnEntity: (p) => enforcer.may(subjects, 'policy:/', p),
-  };
+  if (!record || !enforcer?.hasAnyGrant(subjects, part.entity, 'READ'))
+    throw part.entity === 'thing' ? new ThingNotFoundError(part.id) : new PolicyNotFoundError(part.id);
+  const { revision: _r, ...body } = record;
+  return { record, body: body as Record<string, unknown>, enforcer, may: (p) => enforcer.may(subjects, resourceOf(part), p) };
 }
 
 /** GET of a part: what the caller may READ of it (a partial view below it), 404 when nothing. */
@@ -149,8 +135,7 @@ export async function getPart(part: Part, subjects: readonly string[], condition
     if (!loaded.may('READ')) throw new PartNotFoundError(part);
     return { value, revision: loaded.record.revision };
   }
-  const policy = await policies().get((loaded.record as ThingRecord).policyId, true);
-  const visible = policy ? readableView(compilePolicy(policy), subjects, resourceOf(part), value) : undefined;
+  const visible = readableView(loaded.enforcer, subjects, resourceOf(part), value);
   if (visible === undefined) throw new PartNotFoundError(part);
   return { value: visible, revision: loaded.record.revision };
 }
