@@ -25,12 +25,16 @@ const issuers = context<IssuerConfig[]>('issuers', []);
 const devBasicUsers = context<string>('devBasicUsers', '');
 const entityCreation = context<CreationRestriction | undefined>('entityCreation', undefined);
 const withheldHeaders = context<string[]>('withheldHeaders', []);
+const devopsSubjects = context<string[]>('devopsSubjects', []);
+const targetAllowedNetworks = context<string[]>('targetAllowedNetworks', []);
 
 new MessagingStack(app, context<string>('stackName', 'DittoLiveRouter'), {
   issuers,
   ...(devBasicUsers ? { devBasicUsers } : {}),
   ...(entityCreation ? { entityCreation } : {}),
   withheldHeaders,
+  devopsSubjects,
+  targetAllowedNetworks,
   apiGatewayCloudWatchRole: context('apiGatewayCloudWatchRole', true),
   ...(context<string>('alarmEmail', '') ? { alarmEmail: context<string>('alarmEmail', '') } : {}),
   tracing: context('tracing', false),

@@ -1,5 +1,6 @@
 /** Environment, read and validated once per container. */
 import { type CreationRestriction, parseCreationRestriction } from './core/policy/creation';
+import { AddressPolicy } from './core/targets/addresses';
 import { DEFAULTS } from './defaults';
 import { TABLES, type TableKey } from './store/schema';
 
@@ -42,6 +43,16 @@ export interface Config {
   readonly entityCreation: CreationRestriction;
   /** Header names withheld from recipients on top of the built-in credential headers (lower case). */
   readonly withheldHeaders: readonly string[];
+  /** HTTP Basic users that are the devops identity (connections API only; Ditto's devops/foobar locally). */
+  readonly devopsUsers: readonly BasicUser[];
+  /** Authenticated subjects that count as the devops identity (deployed: from CDK context). */
+  readonly devopsSubjects: readonly string[];
+  /** Which addresses connection targets may reach (public ones plus these allowed networks). */
+  readonly targetAddresses: AddressPolicy;
+  /** Queue of target pushes (on AWS); locally they run in-process. */
+  readonly targetQueueUrl?: string;
+  /** Longest wait for a target's HTTP response. */
+  readonly targetTimeoutMs: number;
 }
 
 function int(name: string, fallback: number): number {
@@ -78,6 +89,13 @@ export function parseBasicUsers(raw: string | undefined): BasicUser[] {
     });
 }
 
+/** A comma-separated list. */
+const list = (raw: string | undefined): string[] =>
+  (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
 let cached: Config | undefined;
 
 export function getConfig(): Config {
@@ -100,10 +118,12 @@ export function getConfig(): Config {
     fanoutBatchSize: Math.max(1, int('FANOUT_BATCH_SIZE', DEFAULTS.fanoutBatchSize)),
     ...(env.FANOUT_QUEUE_URL ? { fanoutQueueUrl: env.FANOUT_QUEUE_URL } : {}),
     entityCreation: parseCreationRestriction(env.ENTITY_CREATION ? (JSON.parse(env.ENTITY_CREATION) as unknown) : undefined),
-    withheldHeaders: (env.WITHHELD_HEADERS ?? '')
-      .split(',')
-      .map((h) => h.trim().toLowerCase())
-      .filter((h) => h.length > 0),
+    withheldHeaders: list(env.WITHHELD_HEADERS).map((h) => h.toLowerCase()),
+    devopsUsers: parseBasicUsers(env.DEVOPS_BASIC_USERS),
+    devopsSubjects: list(env.DEVOPS_SUBJECTS),
+    targetAddresses: new AddressPolicy(list(env.TARGET_ALLOWED_NETWORKS)),
+    ...(env.TARGET_QUEUE_URL ? { targetQueueUrl: env.TARGET_QUEUE_URL } : {}),
+    targetTimeoutMs: int('TARGET_TIMEOUT_MS', DEFAULTS.targetTimeoutMs),
   };
   return cached;
 }

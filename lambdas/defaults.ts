@@ -18,6 +18,8 @@ export const DEFAULTS = {
   fanoutConcurrency: 64,
   /** Recipients one invocation posts itself; the rest go out in batches of this size. */
   fanoutBatchSize: 250,
+  /** Longest wait for a connection target's HTTP response (inside the push function's 30 s). */
+  targetTimeoutMs: 20_000,
   lambdaMemoryMb: 512,
   logRetentionDays: 30,
   logLevel: 'INFO',
@@ -34,6 +36,7 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   'ws-default': 29,
   'ws-timeout': 20,
   fanout: 30,
+  'target-push': 30,
   'token-sweep': 50,
   // The HTTP function waits for responses: it must outlive the longest wait.
   'http-api': DEFAULTS.maxHttpTimeoutSeconds + 1,

@@ -5,17 +5,27 @@
  */
 import { TOKEN_EXPIRY_INDEX, type TableKey } from '../lambdas/store/schema';
 
-export type FunctionName = 'WsAuthorizer' | 'WsConnect' | 'WsDisconnect' | 'WsDefault' | 'WsTimeout' | 'FanOut' | 'TokenSweep' | 'HttpApiHandler';
+export type FunctionName =
+  | 'WsAuthorizer'
+  | 'WsConnect'
+  | 'WsDisconnect'
+  | 'WsDefault'
+  | 'WsTimeout'
+  | 'FanOut'
+  | 'TokenSweep'
+  | 'HttpApiHandler'
+  | 'TargetPush';
 export type FunctionAccess = Partial<Record<TableKey, readonly string[]>>;
 
 /** Removing a connection (410, expired token): its item and its index items. */
 const removeConnection: FunctionAccess = { connections: ['DeleteItem'], subscriptions: ['BatchWriteItem'] };
-/** Routing a message: thing, policy, index query, pending correlation; gone/expired recipients removed. */
+/** Routing a message: thing, policy, index query, connection targets (one Query per cache window), gone/expired recipients removed. */
 const routeMessage: FunctionAccess = {
   things: ['GetItem'],
   policies: ['GetItem'],
   subscriptions: ['Query', 'BatchWriteItem'],
   connections: ['DeleteItem'],
+  targets: ['Query'],
 };
 
 export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
@@ -38,5 +48,9 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
     things: ['GetItem', 'PutItem', 'DeleteItem'],
     policies: ['GetItem', 'PutItem', 'DeleteItem'],
     correlations: ['PutItem', 'GetItem', 'UpdateItem'],
+    // the connections API (devops)
+    targets: ['Query', 'GetItem', 'PutItem', 'DeleteItem'],
   },
+  // Re-selects targets with its own view (thing, policy, connections); an answer from the endpoint is a response.
+  TargetPush: { things: ['GetItem'], policies: ['GetItem'], targets: ['Query'], correlations: ['UpdateItem'] },
 };

@@ -1,7 +1,17 @@
 /** esbuild settings shared by the stack's NodejsFunctions and `scripts/build-lambdas.ts` (bench). */
 import { join } from 'node:path';
 
-export const HANDLERS = ['http-api', 'ws-authorizer', 'ws-connect', 'ws-disconnect', 'ws-default', 'ws-timeout', 'fanout', 'token-sweep'] as const;
+export const HANDLERS = [
+  'http-api',
+  'ws-authorizer',
+  'ws-connect',
+  'ws-disconnect',
+  'ws-default',
+  'ws-timeout',
+  'fanout',
+  'token-sweep',
+  'target-push',
+] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
 export const handlerEntry = (name: HandlerName): string => join(__dirname, '..', 'lambdas', 'handlers', `${name}.ts`);

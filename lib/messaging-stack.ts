@@ -60,6 +60,13 @@ export interface MessagingStackProps extends StackProps {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Ditto's entity-creation restriction (`grant`/`revoke` rules). @default anyone may create anything */
   readonly entityCreation?: CreationRestriction;
+  /** Subjects that are the devops identity, who alone may manage connections (`cognito:admin`). @default nobody */
+  readonly devopsSubjects?: readonly string[];
+  /**
+   * Networks (CIDRs) connection targets may reach besides public addresses. Loopback, private,
+   * link-local and metadata addresses are refused unless listed here. @default none
+   */
+  readonly targetAllowedNetworks?: readonly string[];
 }
 
 /** Consumer timeouts of the two queues (their visibility timeouts are six times these). */
@@ -67,6 +74,7 @@ const TIMEOUT_CHECK_SECONDS = FUNCTION_TIMEOUT_SECONDS['ws-timeout'];
 const FANOUT_SECONDS = FUNCTION_TIMEOUT_SECONDS.fanout;
 /** Two tries only: a redelivered batch re-posts to everyone in it (duplicates), so stop early. */
 const FANOUT_MAX_RECEIVES = 2;
+const TARGET_PUSH_SECONDS = FUNCTION_TIMEOUT_SECONDS['target-push'];
 
 /** The whole router: tables, the two APIs, the Lambda handlers, the timeout queue. */
 export class MessagingStack extends Stack {
@@ -122,11 +130,26 @@ export class MessagingStack extends Stack {
       maxReceiveCount: FANOUT_MAX_RECEIVES,
       deadLetterRetention: Duration.hours(1),
     });
+    // Pushes to connection targets, one message per SQS message. A router, not a broker: an endpoint that
+    // fails is not retried; only a push whose invocation failed outright is received a second time.
+    const targetPushes = new ConsumedQueue(this, 'TargetPushes', {
+      consumerTimeout: Duration.seconds(TARGET_PUSH_SECONDS),
+      retention: Duration.seconds((FANOUT_MAX_RECEIVES + 1) * 6 * TARGET_PUSH_SECONDS),
+      maxReceiveCount: FANOUT_MAX_RECEIVES,
+      deadLetterRetention: Duration.hours(1),
+    });
     const timeoutQueue = timeoutChecks.queue;
     const fanOutQueue = fanOutBatches.queue;
     const timeoutDlq = timeoutChecks.deadLetterQueue;
     const fanOutDlq = fanOutBatches.deadLetterQueue;
 
+    for (const cidr of props.targetAllowedNetworks ?? []) {
+      if (!/^[0-9a-fA-F.:]+\/\d{1,3}$/.test(cidr)) throw new Error(`targetAllowedNetworks: '${cidr}' is not a CIDR network (e.g. 10.0.0.0/8).`);
+    }
+    const targetEnv: Record<string, string> = {
+      TARGET_QUEUE_URL: targetPushes.queue.queueUrl,
+      ...(props.targetAllowedNetworks && props.targetAllowedNetworks.length > 0 ? { TARGET_ALLOWED_NETWORKS: props.targetAllowedNetworks.join(',') } : {}),
+    };
     const baseEnv: Record<string, string> = {
       ...Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [TABLES[k].envName, t[k].tableName])),
       MAX_MESSAGE_BYTES: String(props.maxMessageBytes ?? DEFAULTS.maxMessageBytes),
@@ -166,10 +189,12 @@ export class MessagingStack extends Stack {
       ...issuersEnv,
       TIMEOUT_QUEUE_URL: timeoutQueue.queueUrl,
       FANOUT_QUEUE_URL: fanOutQueue.queueUrl,
+      ...targetEnv,
     });
     const timeoutFn = make('WsTimeout', 'ws-timeout', Duration.seconds(TIMEOUT_CHECK_SECONDS));
     const fanOutFn = make('FanOut', 'fanout', Duration.seconds(FANOUT_SECONDS));
     const sweepFn = make('TokenSweep', 'token-sweep', Duration.seconds(FUNCTION_TIMEOUT_SECONDS['token-sweep']));
+    const targetPushFn = make('TargetPush', 'target-push', Duration.seconds(TARGET_PUSH_SECONDS), targetEnv);
 
     if (props.apiGatewayCloudWatchRole ?? true) this.configureApiGatewayLogging();
 
@@ -190,10 +215,13 @@ export class MessagingStack extends Stack {
       ...basicEnv,
       ...creationEnv,
       FANOUT_QUEUE_URL: fanOutQueue.queueUrl,
+      ...targetEnv,
+      ...(props.devopsSubjects && props.devopsSubjects.length > 0 ? { DEVOPS_SUBJECTS: props.devopsSubjects.join(',') } : {}),
     });
     this.httpApi = new ThingsHttpApi(this, 'Http', { handler: httpFn, throttle, logRetention: retention });
 
-    for (const fn of [httpFn, defaultFn, timeoutFn, fanOutFn, sweepFn]) {
+    // TargetPush posts to a WebSocket issuer when a target answers its message.
+    for (const fn of [httpFn, defaultFn, timeoutFn, fanOutFn, sweepFn, targetPushFn]) {
       fn.addEnvironment('MANAGEMENT_ENDPOINT', this.webSocketApi.managementEndpoint);
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [this.webSocketApi.managementArn()] }));
       Validations.of(fn.role!).acknowledge({
@@ -212,6 +240,7 @@ export class MessagingStack extends Stack {
       FanOut: fanOutFn,
       TokenSweep: sweepFn,
       HttpApiHandler: httpFn,
+      TargetPush: targetPushFn,
     };
     for (const [name, access] of Object.entries(FUNCTION_ACCESS) as [FunctionName, FunctionAccess][]) {
       for (const [table, actions] of Object.entries(access) as [TableKey, readonly string[]][]) {
@@ -229,6 +258,9 @@ export class MessagingStack extends Stack {
     fanOutQueue.grantSendMessages(defaultFn);
     fanOutQueue.grantSendMessages(httpFn);
     fanOutBatches.consumeWith(fanOutFn, 5);
+    targetPushes.queue.grantSendMessages(defaultFn);
+    targetPushes.queue.grantSendMessages(httpFn);
+    targetPushes.consumeWith(targetPushFn, 10);
     timeoutChecks.consumeWith(timeoutFn, 10);
 
     // A connection whose token expired is closed within a minute even if it is silent.
@@ -244,8 +276,8 @@ export class MessagingStack extends Stack {
       webSocketApiId: this.webSocketApi.api.apiId,
       webSocketStage: stageName,
       tables: t,
-      queues: { Timeout: timeoutQueue, FanOut: fanOutQueue },
-      deadLetterQueues: { Timeout: timeoutDlq, FanOut: fanOutDlq },
+      queues: { Timeout: timeoutQueue, FanOut: fanOutQueue, TargetPush: targetPushes.queue },
+      deadLetterQueues: { Timeout: timeoutDlq, FanOut: fanOutDlq, TargetPush: targetPushes.deadLetterQueue },
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
     new CfnOutput(this, 'DashboardUrl', {

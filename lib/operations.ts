@@ -79,8 +79,14 @@ const SOURCES: Record<MetricName, readonly [handler: string, transport: string][
     ['fanout', 'queue'],
     ['token-sweep', 'schedule'],
   ],
-  ResponsesRouted: [['ws-default', 'websocket']],
-  ResponsesDropped: [['ws-default', 'websocket']],
+  ResponsesRouted: [
+    ['ws-default', 'websocket'],
+    ['target-push', 'queue'],
+  ],
+  ResponsesDropped: [
+    ['ws-default', 'websocket'],
+    ['target-push', 'queue'],
+  ],
   Timeouts: [
     ['http-api', 'http'],
     ['ws-timeout', 'queue'],
@@ -98,6 +104,13 @@ const SOURCES: Record<MetricName, readonly [handler: string, transport: string][
     ['http-api', 'http'],
     ['ws-default', 'websocket'],
   ],
+  TargetPushesQueued: [
+    ['http-api', 'http'],
+    ['ws-default', 'websocket'],
+  ],
+  TargetDeliveries: [['target-push', 'queue']],
+  TargetFailures: [['target-push', 'queue']],
+  TargetLatency: [['target-push', 'queue']],
 };
 
 export function routerMetric(name: MetricName, handler: string, transport: string, statistic = 'Sum'): cloudwatch.Metric {
@@ -174,6 +187,16 @@ export class Operations extends Construct {
         title: 'Time to first delivery (ms)',
         width: 12,
         left: [...byTransport('TimeToFirstDelivery', 'p50', 'p50'), ...byTransport('TimeToFirstDelivery', 'p99', 'p99')],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Connection targets: pushes, failures',
+        width: 12,
+        left: totals(['TargetPushesQueued', 'TargetDeliveries', 'TargetFailures']),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Connection target latency (ms)',
+        width: 12,
+        left: [...byTransport('TargetLatency', 'p50', 'p50'), ...byTransport('TargetLatency', 'p99', 'p99')],
       }),
       new cloudwatch.GraphWidget({
         title: 'Recipients per message',

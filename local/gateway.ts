@@ -10,6 +10,7 @@ import { WEBSOCKET_LIMITS } from '../lambdas/defaults';
 import { closeManagementClient } from '../lambdas/gateway/connections';
 import { cancelLocalTimeouts } from '../lambdas/gateway/timeouts';
 import { handler as fanOutHandler } from '../lambdas/handlers/fanout';
+import { handler as targetPushHandler } from '../lambdas/handlers/target-push';
 import { handler as sweepHandler } from '../lambdas/handlers/token-sweep';
 import { handler as timeoutHandler } from '../lambdas/handlers/ws-timeout';
 import { registerLocalConsumers } from '../lambdas/runtime/local-consumers';
@@ -54,6 +55,8 @@ export interface GatewayOptions {
   readonly sweepIntervalMs?: number;
   /** Ditto's entity-creation restriction for this gateway's handlers (else ENTITY_CREATION from the environment). */
   readonly entityCreation?: object;
+  /** Networks connection targets may reach besides public addresses. @default loopback (127.0.0.0/8, ::1) */
+  readonly targetAllowedNetworks?: readonly string[];
   /** Called with each handler invocation's route and duration (the benchmark's Lambda time). */
   readonly onInvoke?: (route: string, ms: number) => void;
 }
@@ -76,9 +79,15 @@ function configureHandlers(options: GatewayOptions, httpUrl: string, maxMessageB
   process.env.DEV_BASIC_USERS = options.basicUsers ?? 'ditto:ditto';
   process.env.MAX_MESSAGE_BYTES ??= String(maxMessageBytes);
   if (options.entityCreation) process.env.ENTITY_CREATION = JSON.stringify(options.entityCreation);
+  // Ditto's default devops user; locally, connection targets may be on this machine.
+  process.env.DEVOPS_BASIC_USERS = 'devops:foobar:nginx:devops';
+  process.env.TARGET_ALLOWED_NETWORKS = (options.targetAllowedNetworks ?? LOOPBACK).join(',');
+  delete process.env.TARGET_QUEUE_URL;
   delete process.env.TIMEOUT_QUEUE_URL;
   resetConfig();
 }
+
+const LOOPBACK = ['127.0.0.0/8', '::1/128'];
 
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -122,7 +131,9 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   server.on('upgrade', (req, socket, head) => ws.upgrade(req, socket, head));
 
   // Queues are in-process here: each message is an invocation of its consumer, as on AWS.
-  registerLocalConsumers({ fanout: fanOutHandler, 'ws-timeout': timeoutHandler }, (name, consumer, event) => runtime.invoke(name, consumer, event));
+  registerLocalConsumers({ fanout: fanOutHandler, 'ws-timeout': timeoutHandler, 'target-push': targetPushHandler }, (name, consumer, event) =>
+    runtime.invoke(name, consumer, event),
+  );
 
   // The scheduled expiry sweep (EventBridge every minute on AWS), one run at a time.
   let sweeping: Promise<unknown> | undefined;

@@ -392,3 +392,71 @@ export class InternalError extends DittoError {
 export function truncate(value: string, max = 100): string {
   return value.length > max ? `${value.slice(0, max)}…` : value;
 }
+
+export class ConnectionConfigurationInvalidError extends DittoError {
+  constructor(description: string) {
+    super(400, 'connectivity:connection.configuration.invalid', 'The configuration of the connection is invalid.', description);
+    this.name = 'ConnectionConfigurationInvalidError';
+  }
+}
+
+export class ConnectionUriInvalidError extends DittoError {
+  constructor(maskedUri: string) {
+    super(
+      400,
+      'connectivity:connection.uri.invalid',
+      `The Connection URI '${truncate(maskedUri, 200)}' has an invalid format.`,
+      'The accepted format is {protocol}://{username}:{password}@{hostname}:{port}/{path} with protocol http or https and an explicit port.',
+    );
+    this.name = 'ConnectionUriInvalidError';
+  }
+}
+
+export class ConnectionIdNotSettableError extends DittoError {
+  constructor(generated: boolean) {
+    super(
+      400,
+      'connectivity:id.notsettable',
+      generated ? 'It is not allowed to provide an explicit ID for a connection.' : 'The ID in the body differs from the ID in the path.',
+      generated ? 'Remove the ID from the connection as it will be generated.' : 'Remove the ID from the body or make it equal to the ID in the path.',
+    );
+    this.name = 'ConnectionIdNotSettableError';
+  }
+}
+
+export class ConnectionNotFoundError extends DittoError {
+  constructor(id: string) {
+    super(
+      404,
+      'connectivity:connection.notfound',
+      `The Connection with ID '${truncate(id)}' could not be found or requester had insufficient permissions to access it.`,
+      'Check if the ID of your requested Connection was correct and you have sufficient permissions.',
+    );
+    this.name = 'ConnectionNotFoundError';
+  }
+}
+
+export class ConnectionConflictError extends DittoError {
+  constructor(id: string) {
+    super(
+      409,
+      'connectivity:connection.conflict',
+      `The Connection with ID '${truncate(id)}' already exists.`,
+      'Choose another ID, or change the existing connection with PUT.',
+    );
+    this.name = 'ConnectionConflictError';
+  }
+}
+
+/** Ditto answers a non-devops caller of the devops routes with 401 too. */
+export class DevopsOnlyError extends DittoError {
+  constructor() {
+    super(
+      401,
+      'gateway:authentication.failed',
+      'Unauthorized: only the devops identity may manage connections.',
+      'Authenticate as the devops user (locally HTTP Basic devops/foobar) or as a subject listed in devopsSubjects.',
+    );
+    this.name = 'DevopsOnlyError';
+  }
+}

@@ -2,6 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { authenticate } from '../auth/authenticate';
+import { authenticateDevops } from '../auth/devops';
+import { createConnection, deleteConnection, getConnection, listConnections, putConnection } from '../targets/manage';
 import { getConfig } from '../config';
 import { appendRequestKeys } from '../observability/logger';
 import { instrumented } from '../observability/invocation';
@@ -101,6 +103,10 @@ async function handle(
       ...(correlationId !== undefined ? { correlationId } : {}),
     });
     const authorization = headerOf(event.headers, 'authorization');
+    if (route.kind === 'connections') {
+      await authenticateDevops(authorization, getConfig());
+      return await manageConnections(method, route.id, event);
+    }
     const principal = await authenticate(authorization !== undefined ? { authorization } : {}, issuers, basicUsers);
     const subjects = principal.subjects;
     switch (route.kind) {
@@ -149,6 +155,25 @@ async function handle(
     if (e instanceof NotModifiedError) return { statusCode: 304, headers: { etag: e.etag } };
     return httpError(e, { where: 'http-api', ...(correlationId !== undefined ? { correlationId } : {}) });
   }
+}
+
+/** Ditto's connections API: list, create (or dry-run), read, replace, delete. */
+async function manageConnections(method: string, id: string | undefined, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const query = event.queryStringParameters ?? {};
+  if (id === undefined) {
+    if (method === 'GET') return json(200, await listConnections(query['ids-only'] === 'true'));
+    const dryRun = query['dry-run'] === 'true';
+    const document = await createConnection(jsonBody(event), dryRun);
+    // Ditto's dry run (a connection test) answers 200 without a body.
+    return dryRun ? { statusCode: 200 } : json(201, document, { location: `/api/2/connections/${encodeURIComponent(String(document.id))}` });
+  }
+  if (method === 'GET') return json(200, await getConnection(id));
+  if (method === 'DELETE') {
+    await deleteConnection(id);
+    return { statusCode: 204 };
+  }
+  const { created, document } = await putConnection(id, jsonBody(event));
+  return created ? json(201, document, { location: `/api/2/connections/${encodeURIComponent(id)}` }) : { statusCode: 204 };
 }
 
 async function sendOverHttp(

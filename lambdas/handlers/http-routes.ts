@@ -7,6 +7,8 @@ export type HttpRoute =
   | { readonly kind: 'policy'; readonly policyId: string }
   /** A sub-resource: the JSON pointer below the entity (`attributes/room`, `entries/DEVICE/subjects/x`). */
   | { readonly kind: 'part'; readonly entity: 'thing' | 'policy'; readonly id: string; readonly pointer: readonly string[] }
+  /** Ditto's connections API: the collection (`id` absent) or one connection. */
+  | { readonly kind: 'connections'; readonly id?: string }
   | {
       readonly kind: 'message';
       readonly thingId: string;
@@ -46,8 +48,23 @@ function partOf(collection: string | undefined, id: string, rest: readonly strin
   return { kind: 'part', entity: collection === 'things' ? 'thing' : 'policy', id, pointer };
 }
 
+const CONNECTION_METHODS = { collection: ['GET', 'POST'], item: ['GET', 'PUT', 'DELETE'] } as const;
+
+function connectionsRoute(method: string, rawPath: string, rest: readonly string[]): HttpRoute {
+  const tail = rest.length > 0 && rest[rest.length - 1] === '' ? rest.slice(0, -1) : rest;
+  if (tail.length === 0) {
+    if (!(CONNECTION_METHODS.collection as readonly string[]).includes(method)) throw new MethodNotAllowedError(method, rawPath);
+    return { kind: 'connections' };
+  }
+  // Connection commands, status, metrics and logs are not served (connections are stateless pushes here).
+  if (tail.length > 1 || tail[0] === '') throw new ResourceNotFoundError(rawPath);
+  if (!(CONNECTION_METHODS.item as readonly string[]).includes(method)) throw new MethodNotAllowedError(method, rawPath);
+  return { kind: 'connections', id: decode(tail[0]!) };
+}
+
 export function matchRoute(method: string, rawPath: string): HttpRoute {
   const parts = rawPath.split('/');
+  if (parts[1] === 'api' && parts[2] === '2' && parts[3] === 'connections') return connectionsRoute(method, rawPath, parts.slice(4));
   // ['', 'api', '2', 'things'|'policies', id, ...rest]
   if (parts[1] !== 'api' || parts[2] !== '2' || parts.length < 5 || parts[4] === '') throw new ResourceNotFoundError(rawPath);
   const collection = parts[3];

@@ -17,6 +17,10 @@ export const METRICS = {
   FanOutBatchesQueued: 'Count',
   RecipientsPerMessage: 'Count',
   TimeToFirstDelivery: 'Milliseconds',
+  TargetPushesQueued: 'Count',
+  TargetDeliveries: 'Count',
+  TargetFailures: 'Count',
+  TargetLatency: 'Milliseconds',
 } as const;
 
 export type MetricName = keyof typeof METRICS;

@@ -9,6 +9,9 @@ import { type Enforcer, readableView } from '../core/policy';
 import { formatEnvelope, type Headers } from '../core/protocol';
 import { closeExpired, fanOut } from '../gateway/fanout';
 import { enqueueFanOut, planFanOut } from '../gateway/fanout-queue';
+import { enqueueTargetPush } from '../gateway/target-queue';
+import { selectTargets } from '../core/targets/select';
+import { connectionTargets } from '../targets/catalog';
 import { type Correlation, CorrelationTakenError, type Issuer } from '../store/correlations';
 import { correlations, sessions } from '../store/repositories';
 import { logger, payloadForDebug } from '../observability/logger';
@@ -36,6 +39,8 @@ export interface SendResult {
   readonly failed: number;
   /** Recipients handed to fan-out invocations (delivered by them, not counted in `delivered`). */
   readonly queued: number;
+  /** Connection targets the message was handed to (pushed by invocations of their own). */
+  readonly targets: number;
   readonly correlation?: Correlation;
 }
 
@@ -67,36 +72,36 @@ export async function sendLiveMessage(message: LiveMessage, sender: Sender, opti
   const readers = enforcer ? enforcer.readers(resourceOf(message), 'READ') : { granted: new Set<string>(), revoked: new Set<string>() };
 
   // The correlation must exist before anyone can answer: write it alongside the index query.
-  const [candidates, correlation] = await Promise.all([
+  const [candidates, correlation, connections] = await Promise.all([
     sessions().subscriptionsFor(readers.granted),
     options.wait && message.correlationId !== undefined ? recordCorrelation(message, options.wait) : Promise.resolve(undefined),
+    connectionTargets(),
   ]);
 
-  const { recipients, expired } = selectRecipients(
-    candidates,
-    readers,
-    {
-      thingId: message.thingId,
-      namespace: message.namespace,
-      subject: message.subject,
-      direction: message.direction,
-      ...(message.featureId !== undefined ? { featureId: message.featureId } : {}),
-      // A filter sees only the attributes its connection may READ (else it could bisect secrets).
-      ...(enforcer ? { attributesFor: (subjects: readonly string[]) => readableView(enforcer, subjects, 'thing:/attributes', thing.attributes) } : {}),
-    },
-    sender.connectionId,
-  );
+  const facts = {
+    thingId: message.thingId,
+    namespace: message.namespace,
+    subject: message.subject,
+    direction: message.direction,
+    ...(message.featureId !== undefined ? { featureId: message.featureId } : {}),
+    // A filter sees only the attributes its connection may READ (else it could bisect secrets).
+    ...(enforcer ? { attributesFor: (subjects: readonly string[]) => readableView(enforcer, subjects, 'thing:/attributes', thing.attributes) } : {}),
+  };
+  const { recipients, expired } = selectRecipients(candidates, readers, facts, sender.connectionId);
+  const targets = selectTargets(connections, readers, facts);
   // Large fan-outs: post the first batch here, hand the others to parallel fan-out invocations.
   const [inline, ...rest] = planFanOut(recipients, data, getConfig().fanoutBatchSize);
   const [{ delivered, gone, failed }] = await Promise.all([
     fanOut(inline ?? [], data, startedAt),
     enqueueFanOut(rest.map((batch) => ({ data, recipients: batch }))),
     closeExpired(expired),
+    enqueueTargetPush(data, targets),
   ]);
   record('MessagesSent');
   logger.debug('message routed', {
     subject: message.subject,
     recipients: recipients.length,
+    targets: targets.length,
     delivered,
     gone,
     failed,
@@ -104,7 +109,15 @@ export async function sendLiveMessage(message: LiveMessage, sender: Sender, opti
     payload: payloadForDebug(message.value),
   });
   record('RecipientsPerMessage', recipients.length);
-  return { recipients: recipients.length, delivered, gone, failed, queued: recipients.length - (inline?.length ?? 0), ...(correlation ? { correlation } : {}) };
+  return {
+    recipients: recipients.length,
+    delivered,
+    gone,
+    failed,
+    queued: recipients.length - (inline?.length ?? 0),
+    targets: targets.length,
+    ...(correlation ? { correlation } : {}),
+  };
 }
 
 async function recordCorrelation(message: LiveMessage, wait: NonNullable<SendOptions['wait']>): Promise<Correlation> {

@@ -6,7 +6,7 @@
  */
 import type { SQSEvent } from 'aws-lambda';
 
-export type LocalQueue = 'fanout' | 'ws-timeout';
+export type LocalQueue = 'fanout' | 'ws-timeout' | 'target-push';
 type Consumer = (event: SQSEvent) => Promise<unknown>;
 
 let deliver: ((queue: LocalQueue, event: SQSEvent) => Promise<unknown>) | undefined;

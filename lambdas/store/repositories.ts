@@ -5,6 +5,7 @@
 import { CorrelationsRepository } from './correlations';
 import { type PoliciesRepository, policiesRepository, type ThingsRepository, thingsRepository } from './entities';
 import { SessionsRepository } from './sessions';
+import { TargetsRepository } from './targets';
 
 const lazy = <T>(create: () => T): (() => T) => {
   let instance: T | undefined;
@@ -15,3 +16,4 @@ export const sessions: () => SessionsRepository = lazy(() => new SessionsReposit
 export const correlations: () => CorrelationsRepository = lazy(() => new CorrelationsRepository());
 export const things: () => ThingsRepository = lazy(() => thingsRepository());
 export const policies: () => PoliciesRepository = lazy(() => policiesRepository());
+export const targets: () => TargetsRepository = lazy(() => new TargetsRepository());

@@ -62,6 +62,13 @@ export const TABLES = {
     partitionKey: { name: 'policyId', type: 'S' },
     pointInTimeRecovery: true,
   },
+  /** Connection targets (Ditto's http-push connections): one partition, so listing them is a Query. */
+  targets: {
+    envName: 'TARGETS_TABLE',
+    partitionKey: { name: 'scope', type: 'S' },
+    sortKey: { name: 'id', type: 'S' },
+    pointInTimeRecovery: true,
+  },
   correlations: {
     envName: 'CORRELATIONS_TABLE',
     partitionKey: { name: 'key', type: 'S' },

@@ -92,6 +92,7 @@ describe('the synthesized Lambda bundles', () => {
     expect(Object.keys(assets).sort()).toEqual([
       'FanOut',
       'HttpApiHandler',
+      'TargetPush',
       'TokenSweep',
       'WsAuthorizer',
       'WsConnect',

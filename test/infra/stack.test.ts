@@ -107,7 +107,7 @@ describe('When the stack is synthesized with defaults', () => {
     const queues = template.findResources('AWS::SQS::Queue');
     const functions = template.findResources('AWS::Lambda::Function');
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
-    expect(mappings).toHaveLength(2);
+    expect(mappings).toHaveLength(3);
     for (const m of mappings) {
       const queue = queues[m.Properties.EventSourceArn['Fn::GetAtt'][0]]!;
       const fn = functions[m.Properties.FunctionName.Ref]!;
@@ -128,7 +128,7 @@ describe('When the stack is synthesized with defaults', () => {
   });
 
   it('runs every function on Node.js 22, arm64, with source maps and a retained log group', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 8);
+    template.resourceCountIs('AWS::Lambda::Function', 9);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -177,7 +177,7 @@ describe('When the stack is synthesized with defaults', () => {
     const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(
       ([, r]) => r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service === 'lambda.amazonaws.com',
     );
-    expect(roles).toHaveLength(8);
+    expect(roles).toHaveLength(9);
     for (const [, role] of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
@@ -210,6 +210,33 @@ describe('When the stack is synthesized with defaults', () => {
     expect(senders).toHaveLength(2); // http-api and ws-default
   });
 
+  it('pushes to connection targets from a function of its own, fed by a queue only the routing functions send to', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const [pushId, push] = Object.entries(functions).find(([id]) => id.startsWith('TargetPush'))!;
+    expect(push.Properties.Timeout).toBe(30);
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).find((m) => m.Properties.FunctionName.Ref === pushId)!;
+    expect(mapping.Properties.EventSourceArn['Fn::GetAtt'][0]).toMatch(/^TargetPushesQueue/);
+    const withQueue = Object.entries(functions)
+      .filter(([, f]) => f.Properties.Environment.Variables.TARGET_QUEUE_URL !== undefined)
+      .map(([id]) => id.replace(/Function.*/, ''))
+      .sort();
+    expect(withQueue).toEqual(['HttpApiHandler', 'TargetPush', 'WsDefault']);
+    const senders = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) =>
+        (p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).some(
+          (st) => ([] as string[]).concat(st.Action).includes('sqs:SendMessage') && JSON.stringify(st.Resource).includes('TargetPushesQueue'),
+        ),
+      )
+      .map(([id]) => id.replace(/Role.*/, ''))
+      .sort();
+    expect(senders).toEqual(['HttpApiHandler', 'WsDefault']);
+    // No devops subject and no allowed private network unless configured.
+    for (const f of Object.values(functions)) {
+      expect(f.Properties.Environment.Variables.DEVOPS_SUBJECTS).toBeUndefined();
+      expect(f.Properties.Environment.Variables.TARGET_ALLOWED_NETWORKS).toBeUndefined();
+    }
+  });
+
   it('lets the HTTP function outlive the longest HTTP wait', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 30, Environment: { Variables: Match.objectLike({ MAX_HTTP_TIMEOUT_MS: '29000' }) } });
   });
@@ -231,6 +258,7 @@ describe('When the stack is synthesized with defaults', () => {
         Connections: ['DeleteItem', 'GetItem', 'UpdateItem'],
         Subscriptions: ['BatchWriteItem', 'Query', 'UpdateItem'],
         Correlations: ['PutItem', 'UpdateItem'],
+        Targets: ['Query'],
       },
       WsTimeout: { Correlations: ['GetItem', 'UpdateItem'] },
       FanOut: { Connections: ['DeleteItem'], Subscriptions: ['BatchWriteItem'] },
@@ -241,7 +269,9 @@ describe('When the stack is synthesized with defaults', () => {
         Connections: ['DeleteItem'],
         Subscriptions: ['BatchWriteItem', 'Query'],
         Correlations: ['GetItem', 'PutItem', 'UpdateItem'],
+        Targets: ['DeleteItem', 'GetItem', 'PutItem', 'Query'],
       },
+      TargetPush: { Things: ['GetItem'], Policies: ['GetItem'], Targets: ['Query'], Correlations: ['UpdateItem'] },
     };
     const policies = template.findResources('AWS::IAM::Policy');
     for (const [fn, tables] of Object.entries(expected)) {
@@ -306,6 +336,17 @@ describe('When the stack is synthesized with defaults', () => {
 });
 
 describe('When configuration is given', () => {
+  it('names the devops subjects to the HTTP function and the allowed target networks to those that check target addresses', () => {
+    const t = synth({ devopsSubjects: ['cognito:admin'], targetAllowedNetworks: ['10.1.0.0/16'] });
+    const env = (prefix: string) =>
+      Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith(prefix))![1].Properties.Environment.Variables;
+    expect(env('HttpApiHandler').DEVOPS_SUBJECTS).toBe('cognito:admin');
+    expect(env('WsDefault').DEVOPS_SUBJECTS).toBeUndefined();
+    expect(env('HttpApiHandler').TARGET_ALLOWED_NETWORKS).toBe('10.1.0.0/16');
+    expect(env('TargetPush').TARGET_ALLOWED_NETWORKS).toBe('10.1.0.0/16');
+    expect(() => synth({ targetAllowedNetworks: ['everything'] })).toThrow(/not a CIDR/);
+  });
+
   it('passes limits and dev users to the functions', () => {
     const template = synth({ maxHttpTimeoutSeconds: 20, maxMessageBytes: 65536, devBasicUsers: 'ditto:ditto', throttle: { rateLimit: 5, burstLimit: 10 } });
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -527,13 +568,14 @@ describe('When it comes to operating it', () => {
     expect(dlq.map((a) => [a.Threshold, a.ComparisonOperator])).toEqual([
       [1, 'GreaterThanOrEqualToThreshold'],
       [1, 'GreaterThanOrEqualToThreshold'],
+      [1, 'GreaterThanOrEqualToThreshold'],
     ]);
-    expect(all.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda').map((a) => a.Threshold)).toEqual(Array(7).fill(5));
+    expect(all.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda').map((a) => a.Threshold)).toEqual(Array(8).fill(5));
     // The authorizer throws to reject a token: its alarm counts only errors beyond rejected tokens.
     const authorizer = all.find((a) => JSON.stringify(a.Metrics ?? []).includes('errors - FILL(rejected, 0)'))!;
     expect(authorizer.Threshold).toBe(5);
     expect(JSON.stringify(authorizer.Metrics)).toContain('AuthenticationFailures');
-    expect(all.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda').map((a) => a.Threshold)).toEqual(Array(8).fill(1));
+    expect(all.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda').map((a) => a.Threshold)).toEqual(Array(9).fill(1));
     const expression = (needle: string) => all.find((a) => JSON.stringify(a.Metrics ?? []).includes(needle));
     const failed = expression('FailedDeliveries')!;
     expect(failed.Threshold).toBe(10);
@@ -545,7 +587,7 @@ describe('When it comes to operating it', () => {
     ).toEqual(['fanout', 'http-api', 'ws-default']);
     expect(expression('100 * errors / requests')!.Threshold).toBe(1);
     expect(expression('IntegrationError')!.Threshold).toBe(5);
-    expect(all.filter((a) => JSON.stringify(a.Metrics ?? []).includes('WriteThrottleEvents'))).toHaveLength(5);
+    expect(all.filter((a) => JSON.stringify(a.Metrics ?? []).includes('WriteThrottleEvents'))).toHaveLength(6);
     for (const a of all) expect(a.TreatMissingData).toBe('notBreaching');
   });
 

@@ -1,5 +1,5 @@
 /**
- * Dependencies point one way: handlers → routing → gateway → store → runtime/observability →
+ * Dependencies point one way: handlers → routing/twins/targets → gateway → store → runtime/observability →
  * config → core. A module may import its own layer or the ones below, never above; nothing in
  * lambdas/ imports the local runtime, the stack or tests.
  */
@@ -17,7 +17,7 @@ function layer(file: string): number {
   if (rel.startsWith('observability/') || rel.startsWith('runtime/')) return 2;
   if (rel.startsWith('store/')) return 3;
   if (rel.startsWith('gateway/') || rel.startsWith('auth/')) return 4;
-  if (rel.startsWith('routing/') || rel.startsWith('twins/')) return 5;
+  if (rel.startsWith('routing/') || rel.startsWith('twins/') || rel.startsWith('targets/')) return 5;
   if (rel.startsWith('handlers/')) return 6;
   throw new Error(`no layer for lambdas/${rel}: add it to the architecture test`);
 }
