@@ -243,7 +243,7 @@ export function parseConnection(body: unknown, id: string, generatedId = false):
     invalid('Payload mapping (mappingDefinitions) is not supported: targets receive the Ditto Protocol message.');
   }
   if (body.validateCertificates !== undefined && typeof body.validateCertificates !== 'boolean') invalid("'validateCertificates' must be true or false.");
-  const document: ConnectionDocument = { ...body, id, connectionStatus: status, sources: [] };
+  const document: ConnectionDocument = { id, ...body, connectionStatus: status, sources: [] };
   return { document, compiled: compileConnection(document) };
 }
 
