@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { resetConfig } from '../lambdas/config';
 import { WEBSOCKET_LIMITS } from '../lambdas/defaults';
+import { buildConsole, CONSOLE_CONTENT_TYPES, CONSOLE_CSP, type ConsoleFiles } from '../console/build';
 import { closeManagementClient } from '../lambdas/gateway/connections';
 import { cancelLocalTimeouts } from '../lambdas/gateway/timeouts';
 import { handler as fanOutHandler } from '../lambdas/handlers/fanout';
@@ -89,6 +90,27 @@ function configureHandlers(options: GatewayOptions, httpUrl: string, maxMessageB
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
 
+/** The live console's files at the root (deployed: under /console/ behind CloudFront). */
+const CONSOLE_PATHS: Readonly<Record<string, keyof ConsoleFiles>> = {
+  '/': 'index.html',
+  '/index.html': 'index.html',
+  '/console.js': 'console.js',
+  '/console.css': 'console.css',
+};
+let consoleFiles: ConsoleFiles | undefined;
+
+function serveConsole(res: ServerResponse, file: keyof ConsoleFiles): void {
+  consoleFiles ??= buildConsole(); // built once, on first request (esbuild, tens of milliseconds)
+  res.writeHead(200, {
+    'content-type': CONSOLE_CONTENT_TYPES[file],
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'content-security-policy': CONSOLE_CSP,
+  });
+  res.end(consoleFiles[file]);
+}
+
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -154,6 +176,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       const { rss, heapUsed } = process.memoryUsage();
       return send(res, 200, { status: 'UP', connections: webSocketApi?.size ?? 0, memory: { rssBytes: rss, heapUsedBytes: heapUsed } });
     }
+    if (req.method === 'GET' && CONSOLE_PATHS[rawPath] !== undefined) return serveConsole(res, CONSOLE_PATHS[rawPath]);
     if (rawPath.startsWith('/@connections/') && webSocketApi) return webSocketApi.manage(req, res, decodeURIComponent(rawPath.slice('/@connections/'.length)));
     const status = await serveHttpApi(req, res, runtime, host);
     log({ http: req.method, path: rawPath, status });

@@ -24,10 +24,10 @@ export function send(res: ServerResponse, status: number, body: unknown, headers
 }
 
 /** A refused WebSocket handshake, answered as API Gateway does (a status and `{"message": …}`). */
-export function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
+export function rejectUpgrade(socket: Duplex, status: number, reason: string, extraHeaders = ''): void {
   const body = JSON.stringify({ message: reason });
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extraHeaders}Connection: close\r\n\r\n${body}`,
   );
 }
 

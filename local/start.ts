@@ -27,10 +27,11 @@ async function main(): Promise<void> {
 
   const token = await devToken('alice');
   console.log(`Ditto live-message router (local)
+  Live console:    ${gateway.httpUrl}/?access_token=${token}
   HTTP API:        ${gateway.httpUrl}/api/2
   WebSocket:       ${gateway.wsUrl}
   DynamoDB Local:  ${endpoint}${dynamo ? ' (in memory)' : ' (external)'}
-  Basic auth:      ditto/ditto -> subject nginx:ditto
+  Basic auth:      ditto/ditto -> subject nginx:ditto; devops/foobar manages connections
   Dev token for local:alice (npm run token -- <name> for others):
   ${token}
 Ready. Ctrl-C to stop.`);

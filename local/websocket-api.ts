@@ -131,7 +131,10 @@ export class LocalWebSocketApi {
       } as unknown as APIGatewayRequestAuthorizerEvent;
       auth = await this.runtime.invoke('ws-authorizer', authorizerHandler, event);
     } catch {
-      return rejectUpgrade(socket, 401, 'Unauthorized');
+      // Local only (API Gateway sends no challenge): a handshake without credentials is challenged for HTTP Basic,
+      // so a browser page can sign in with a Basic dev user (browsers answer the challenge with the URL's user:password).
+      const challenge = req.headers.authorization === undefined && query?.access_token === undefined ? 'WWW-Authenticate: Basic realm="Ditto"\r\n' : '';
+      return rejectUpgrade(socket, 401, 'Unauthorized', challenge);
     }
     if (auth.policyDocument.Statement.some((s) => 'Effect' in s && s.Effect === 'Deny')) return rejectUpgrade(socket, 403, 'Forbidden');
     const authorizer = stringified({ ...(auth.context ?? {}), principalId: auth.principalId });
