@@ -47,8 +47,10 @@ export class ConsumedQueue extends Construct {
     });
   }
 
-  /** The consumer: batches of `batchSize`, failed records reported for redelivery. */
-  consumeWith(fn: lambda.IFunction, batchSize: number): void {
-    fn.addEventSource(new SqsEventSource(this.queue, { batchSize, reportBatchItemFailures: true }));
+  /** The consumer: batches of `batchSize`, failed records reported for redelivery, optionally at most `maxConcurrency` invocations at once. */
+  consumeWith(fn: lambda.IFunction, batchSize: number, maxConcurrency?: number): void {
+    fn.addEventSource(
+      new SqsEventSource(this.queue, { batchSize, reportBatchItemFailures: true, ...(maxConcurrency !== undefined ? { maxConcurrency } : {}) }),
+    );
   }
 }

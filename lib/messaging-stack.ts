@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import type { IssuerConfig } from '../lambdas/config';
 import { type CreationRestriction, parseCreationRestriction } from '../lambdas/core/policy/creation';
 import { DEFAULTS, FUNCTION_TIMEOUT_SECONDS } from '../lambdas/defaults';
+import { AddressPolicy } from '../lambdas/core/targets/addresses';
 import { TABLES, type TableKey } from '../lambdas/store/schema';
 import { LiveWebSocketApi, type ThrottleProps, ThingsHttpApi } from './apis';
 import { FUNCTION_ACCESS, type FunctionAccess, type FunctionName } from './access';
@@ -75,6 +76,8 @@ const FANOUT_SECONDS = FUNCTION_TIMEOUT_SECONDS.fanout;
 /** Two tries only: a redelivered batch re-posts to everyone in it (duplicates), so stop early. */
 const FANOUT_MAX_RECEIVES = 2;
 const TARGET_PUSH_SECONDS = FUNCTION_TIMEOUT_SECONDS['target-push'];
+/** Concurrent target-push invocations (SQS event source maximum concurrency). */
+const TARGET_PUSH_MAX_CONCURRENCY = 20;
 
 /** The whole router: tables, the two APIs, the Lambda handlers, the timeout queue. */
 export class MessagingStack extends Stack {
@@ -143,9 +146,8 @@ export class MessagingStack extends Stack {
     const timeoutDlq = timeoutChecks.deadLetterQueue;
     const fanOutDlq = fanOutBatches.deadLetterQueue;
 
-    for (const cidr of props.targetAllowedNetworks ?? []) {
-      if (!/^[0-9a-fA-F.:]+\/\d{1,3}$/.test(cidr)) throw new Error(`targetAllowedNetworks: '${cidr}' is not a CIDR network (e.g. 10.0.0.0/8).`);
-    }
+    // Parsed here as the handlers will parse it: a bad network fails the synth, not every message after the deploy.
+    new AddressPolicy(props.targetAllowedNetworks ?? []);
     const targetEnv: Record<string, string> = {
       TARGET_QUEUE_URL: targetPushes.queue.queueUrl,
       ...(props.targetAllowedNetworks && props.targetAllowedNetworks.length > 0 ? { TARGET_ALLOWED_NETWORKS: props.targetAllowedNetworks.join(',') } : {}),
@@ -260,7 +262,9 @@ export class MessagingStack extends Stack {
     fanOutBatches.consumeWith(fanOutFn, 5);
     targetPushes.queue.grantSendMessages(defaultFn);
     targetPushes.queue.grantSendMessages(httpFn);
-    targetPushes.consumeWith(targetPushFn, 10);
+    // Bounded concurrency: endpoints that hang hold invocations for up to 20 s each; they must not take the
+    // account's Lambda concurrency from the functions that route messages (pushes wait in the queue instead).
+    targetPushes.consumeWith(targetPushFn, 10, TARGET_PUSH_MAX_CONCURRENCY);
     timeoutChecks.consumeWith(timeoutFn, 10);
 
     // A connection whose token expired is closed within a minute even if it is silent.

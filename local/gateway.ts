@@ -80,15 +80,17 @@ function configureHandlers(options: GatewayOptions, httpUrl: string, maxMessageB
   process.env.DEV_BASIC_USERS = options.basicUsers ?? 'ditto:ditto';
   process.env.MAX_MESSAGE_BYTES ??= String(maxMessageBytes);
   if (options.entityCreation) process.env.ENTITY_CREATION = JSON.stringify(options.entityCreation);
-  // Ditto's default devops user; locally, connection targets may be on this machine.
-  process.env.DEVOPS_BASIC_USERS = 'devops:foobar:nginx:devops';
-  process.env.TARGET_ALLOWED_NETWORKS = (options.targetAllowedNetworks ?? LOOPBACK).join(',');
+  // Ditto's default devops user; locally, connection targets may be on this machine (unless the environment says otherwise).
+  process.env.DEVOPS_BASIC_USERS = STARTUP_ENV.DEVOPS_BASIC_USERS ?? 'devops:foobar:nginx:devops';
+  process.env.TARGET_ALLOWED_NETWORKS = options.targetAllowedNetworks?.join(',') ?? STARTUP_ENV.TARGET_ALLOWED_NETWORKS ?? LOOPBACK.join(',');
   delete process.env.TARGET_QUEUE_URL;
   delete process.env.TIMEOUT_QUEUE_URL;
   resetConfig();
 }
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+/** The environment before any gateway set its own values (several gateways may start in one process). */
+const STARTUP_ENV = { DEVOPS_BASIC_USERS: process.env.DEVOPS_BASIC_USERS, TARGET_ALLOWED_NETWORKS: process.env.TARGET_ALLOWED_NETWORKS };
 
 /** The live console's files at the root (deployed: under /console/ behind CloudFront). */
 const CONSOLE_PATHS: Readonly<Record<string, keyof ConsoleFiles>> = {

@@ -11,7 +11,7 @@ import type { FanOutJob } from './fanout';
 import { logger } from '../observability/logger';
 import { record } from '../observability/metrics';
 import { consumeLocally } from '../runtime/local-consumers';
-import { sqs } from './sqs';
+import { sqs, sqsSafe } from './sqs';
 
 /** SQS takes at most 10 entries and 256 KiB per SendMessageBatch. */
 const MAX_BATCH_ENTRIES = 10;
@@ -20,7 +20,7 @@ const MAX_SQS_BYTES = 256 * 1024;
 export async function enqueueFanOut(jobs: readonly FanOutJob[]): Promise<void> {
   if (jobs.length === 0) return;
   const { fanoutQueueUrl } = getConfig();
-  const bodies = jobs.map((job) => JSON.stringify(job));
+  const bodies = jobs.map((job) => sqsSafe(JSON.stringify(job)));
   if (!fanoutQueueUrl) {
     const event = { Records: bodies.map((body) => ({ messageId: `local-${randomUUID()}`, body })) } as unknown as SQSEvent;
     void consumeLocally('fanout', event).catch((e: unknown) => logger.error('local fan-out batch failed', { error: e as Error }));

@@ -16,3 +16,9 @@ export function sqs(): { sdk: SqsSdk; client: InstanceType<SqsSdk['SQSClient']> 
   }
   return loaded;
 }
+
+/**
+ * SQS accepts only XML characters: JSON.stringify escapes control characters and lone surrogates,
+ * but leaves U+FFFE and U+FFFF as they are. Escaped here, the body stays the same JSON.
+ */
+export const sqsSafe = (json: string): string => json.replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);

@@ -8,6 +8,7 @@ import { type CompiledConnection, compileConnection } from '../core/targets/conn
 import { logger } from '../observability/logger';
 import { targets } from '../store/repositories';
 
+const RETRY_AFTER_FAILURE_MS = 1000;
 let cached: { readonly value: readonly CompiledConnection[]; readonly until: number } | undefined;
 let loading: Promise<readonly CompiledConnection[]> | undefined;
 
@@ -33,6 +34,13 @@ export async function connectionTargets(): Promise<readonly CompiledConnection[]
   loading ??= load()
     .then((value) => {
       cached = { value, until: Date.now() + getConfig().cacheTtlMs };
+      return value;
+    })
+    .catch((e: unknown) => {
+      // Messages must not fail because targets cannot be listed: the last list (or none) serves, retried in a second.
+      logger.error('connection targets could not be loaded', { error: e as Error });
+      const value = cached?.value ?? [];
+      cached = { value, until: Date.now() + RETRY_AFTER_FAILURE_MS };
       return value;
     })
     .finally(() => {

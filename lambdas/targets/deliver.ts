@@ -6,11 +6,11 @@
  * in the name of the target's subjects.
  */
 import { getConfig } from '../config';
-import { inPool } from '../core/collections';
+import { inPool, Limiter } from '../core/collections';
 import { messageFromEnvelope, type LiveMessage, resourceOf } from '../core/messages';
 import { bodyToValue, type Envelope, formatEnvelope, Header, type HeaderValue, parseEnvelope } from '../core/protocol';
 import type { CompiledConnection, CompiledTarget } from '../core/targets/connection';
-import { encodePathValue, type PlaceholderSource, resolvePlaceholders } from '../core/targets/placeholders';
+import { encodePathValue, hasDotSegment, type PlaceholderSource, resolvePlaceholders } from '../core/targets/placeholders';
 import { selectTargets, type TargetRecipient } from '../core/targets/select';
 import { readableView } from '../core/policy';
 import { push, type PushResponse } from '../gateway/push';
@@ -23,6 +23,12 @@ import { routeResponse } from '../routing/respond';
 import { connectionTargets } from './catalog';
 
 export const DITTO_PROTOCOL_TYPE = 'application/vnd.eclipse.ditto+json';
+/** Kept back from the invocation's end for routing the endpoint's answer. */
+const ANSWER_RESERVE_MS = 3000;
+const MIN_PUSH_MS = 500;
+/** Requests in flight per container, over all messages and connections (each is a socket). */
+const MAX_SOCKETS = 64;
+const sockets = new Limiter(MAX_SOCKETS);
 
 export interface PushOutcome {
   readonly delivered: number;
@@ -68,7 +74,7 @@ function requestHeaders(
 }
 
 /** Transport headers of the endpoint's response, not part of the answer. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'server']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date', 'server']);
 const MAX_RESPONSE_HEADERS = 50;
 
 const contentTypeOf = (res: PushResponse): string | undefined => {
@@ -108,7 +114,9 @@ function responseOf(message: LiveMessage, target: CompiledTarget, res: PushRespo
       return undefined;
     }
   }
-  if (!target.liveResponse || message.correlationId === undefined || res.status < 200) return undefined;
+  // Only a message whose sender waits is answered (HTTP fire-and-forget messages carry response-required false).
+  const waits = message.headers[Header.RESPONSE_REQUIRED] !== false && message.headers[Header.RESPONSE_REQUIRED] !== 'false';
+  if (!target.liveResponse || message.correlationId === undefined || !waits || res.status < 200) return undefined;
   return mappedResponse(message, res);
 }
 
@@ -120,29 +128,41 @@ async function deliverOne(
 ): Promise<'delivered' | 'answered' | 'failed' | 'dropped'> {
   const source = placeholderSource(message);
   const path = resolvePlaceholders(target.pathTemplate, source, encodePathValue);
-  if (path === undefined) return 'dropped'; // e.g. {{ feature:id }} for a message to the thing itself
+  // Unresolved (e.g. {{ feature:id }} for a message to the thing itself), or a value that would move the path.
+  if (path === undefined || hasDotSegment(path)) return 'dropped';
   const { targetTimeoutMs, targetAddresses, maxMessageBytes } = getConfig();
-  const timeoutMs = Math.max(1, Math.min(targetTimeoutMs, deadline() - Date.now()));
-  const started = Date.now();
   const withBody = !connection.omitRequestBody.includes(target.method);
+  let started = 0;
   try {
-    const res = await push(
-      {
-        url: new URL(connection.baseUrl + path),
-        method: target.method,
-        headers: requestHeaders(connection, target, message, source, withBody),
-        body: withBody ? data : '',
-        timeoutMs,
-        validateCertificates: connection.validateCertificates,
-        maxResponseBytes: maxMessageBytes,
-      },
-      targetAddresses,
-    );
+    const res = await sockets.run(() => {
+      // Time is kept back to route the endpoint's answer before the invocation ends (else SQS would hand the batch out again).
+      const timeoutMs = Math.min(targetTimeoutMs, deadline() - ANSWER_RESERVE_MS - Date.now());
+      if (timeoutMs < MIN_PUSH_MS) throw new Error('No time left in this invocation to push to the connection target.');
+      started = Date.now();
+      return push(
+        {
+          url: new URL(connection.baseUrl + path),
+          method: target.method,
+          headers: requestHeaders(connection, target, message, source, withBody),
+          body: withBody ? data : '',
+          timeoutMs,
+          validateCertificates: connection.validateCertificates,
+          maxResponseBytes: maxMessageBytes,
+        },
+        targetAddresses,
+      );
+    });
     record('TargetLatency', Date.now() - started);
     if (res.status >= 400) logger.warn('target answered with an error status', { connection: connection.id, status: res.status });
     const response = responseOf(message, target, res);
-    if (response && (await routeResponse(response, { subjects: target.authorizationContext })) === 'routed') return 'answered';
-    return 'delivered';
+    if (!response) return 'delivered';
+    try {
+      return (await routeResponse(response, { subjects: target.authorizationContext })) === 'routed' ? 'answered' : 'delivered';
+    } catch (e) {
+      // Delivered; only its answer was unusable (e.g. an informational status).
+      logger.warn('the answer of a connection target was refused', { connection: connection.id, error: e as Error });
+      return 'delivered';
+    }
   } catch (e) {
     logger.error('push to connection target failed', { connection: connection.id, error: e as Error });
     return 'failed';
@@ -160,7 +180,7 @@ export async function pushToTargets(job: TargetPushJob): Promise<PushOutcome> {
   const [connections, access] = await Promise.all([connectionTargets(), accessCache().load(message.thingId)]);
   if (!access?.enforcer) return { delivered: 0, failed: 0, answered: 0 };
   const { enforcer, thing } = access;
-  const named = new Set(job.recipients.map((r) => `${r.connectionId}\n${r.target}`));
+  const named = new Set(job.connections);
   const recipients: TargetRecipient[] = selectTargets(connections, enforcer.readers(resourceOf(message), 'READ'), {
     thingId: message.thingId,
     namespace: message.namespace,
@@ -168,7 +188,7 @@ export async function pushToTargets(job: TargetPushJob): Promise<PushOutcome> {
     direction: message.direction,
     ...(message.featureId !== undefined ? { featureId: message.featureId } : {}),
     attributesFor: (subjects: readonly string[]) => readableView(enforcer, subjects, 'thing:/attributes', thing.attributes),
-  }).filter((r) => named.has(`${r.connectionId}\n${r.target}`));
+  }).filter((r) => named.has(r.connectionId));
 
   const byConnection = new Map<string, TargetRecipient[]>();
   for (const r of recipients) byConnection.set(r.connectionId, [...(byConnection.get(r.connectionId) ?? []), r]);

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { getConfig } from '../config';
 import { ConnectionConfigurationInvalidError, ConnectionConflictError, ConnectionNotFoundError } from '../core/errors';
-import { type ConnectionDocument, keepMaskedPassword, maskedDocument, parseConnection } from '../core/targets/connection';
+import { type ConnectionDocument, isConnectionId, keepMaskedPassword, maskedDocument, parseConnection } from '../core/targets/connection';
 import { AddressRefusedError, checkTargetHost } from '../gateway/push';
 import { RevisionConflictError } from '../store/entities';
 import { targets } from '../store/repositories';
@@ -32,7 +32,7 @@ export async function listConnections(idsOnly: boolean): Promise<unknown[]> {
 }
 
 export async function getConnection(id: string): Promise<ConnectionDocument> {
-  const stored = await targets().get(id);
+  const stored = isConnectionId(id) ? await targets().get(id) : undefined;
   if (!stored) throw new ConnectionNotFoundError(id);
   return maskedDocument(stored.document);
 }
@@ -62,6 +62,7 @@ export async function createConnection(body: unknown, dryRun: boolean): Promise<
 /** PUT: creates (true) or replaces (false) the connection with this id. */
 export async function putConnection(id: string, body: unknown): Promise<{ created: boolean; document: ConnectionDocument }> {
   // A replace without preconditions: the last writer wins, so a concurrent change only means reading again.
+  parseConnection(body, id); // a bad id or body is refused before any read
   for (let attempt = 0; ; attempt++) {
     const stored = await targets().get(id);
     const document = await validated(keepMaskedPassword(body, stored?.document), id);
@@ -77,6 +78,6 @@ export async function putConnection(id: string, body: unknown): Promise<{ create
 }
 
 export async function deleteConnection(id: string): Promise<void> {
-  if (!(await targets().delete(id))) throw new ConnectionNotFoundError(id);
+  if (!isConnectionId(id) || !(await targets().delete(id))) throw new ConnectionNotFoundError(id);
   forgetConnectionTargets();
 }

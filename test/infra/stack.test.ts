@@ -216,6 +216,8 @@ describe('When the stack is synthesized with defaults', () => {
     expect(push.Properties.Timeout).toBe(30);
     const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).find((m) => m.Properties.FunctionName.Ref === pushId)!;
     expect(mapping.Properties.EventSourceArn['Fn::GetAtt'][0]).toMatch(/^TargetPushesQueue/);
+    // Hanging endpoints wait in the queue instead of taking the account's concurrency from the routing functions.
+    expect(mapping.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 20 });
     const withQueue = Object.entries(functions)
       .filter(([, f]) => f.Properties.Environment.Variables.TARGET_QUEUE_URL !== undefined)
       .map(([id]) => id.replace(/Function.*/, ''))
@@ -344,7 +346,7 @@ describe('When configuration is given', () => {
     expect(env('WsDefault').DEVOPS_SUBJECTS).toBeUndefined();
     expect(env('HttpApiHandler').TARGET_ALLOWED_NETWORKS).toBe('10.1.0.0/16');
     expect(env('TargetPush').TARGET_ALLOWED_NETWORKS).toBe('10.1.0.0/16');
-    expect(() => synth({ targetAllowedNetworks: ['everything'] })).toThrow(/not a CIDR/);
+    for (const bad of ['everything', '10.0.0/8', '10.0.0.0/33', '::1/200']) expect(() => synth({ targetAllowedNetworks: [bad] })).toThrow(/not a CIDR/);
   });
 
   it('passes limits and dev users to the functions', () => {

@@ -431,6 +431,23 @@ describe('connection targets', () => {
       expect(endpoint.requestsTo(`/lifecycle/${w.ns}/marker`)).toEqual([]);
     });
 
+    it('does not let a thing named .. move the request elsewhere on the endpoint', async () => {
+      const { w, reader } = await setUp();
+      const dotted = `${w.ns}:..`;
+      expect((await putJson(gateway, `/api/2/things/${encodeURIComponent(dotted)}`, w.ownerAuth, { policyId: `${w.ns}:policy` })).status).toBe(201);
+      await createConnection(connectionJson(endpoint, reader, { address: `POST:/tenant/${w.ns}/{{ thing:name }}/in` }));
+      const sendTo = (thingId: string) =>
+        http(gateway, 'POST', `/api/2/things/${encodeURIComponent(thingId)}/inbox/messages/x?timeout=0`, {
+          auth: w.ownerAuth,
+          body: '{}',
+          headers: { 'content-type': 'application/json' },
+        });
+      expect((await sendTo(dotted)).status).toBe(202);
+      expect((await sendTo(w.thingId)).status).toBe(202);
+      await endpoint.request(`/tenant/${w.ns}/device/in`);
+      expect(endpoint.received.filter((r) => r.path.startsWith('/tenant/')).map((r) => r.path)).toEqual([`/tenant/${w.ns}/device/in`]);
+    });
+
     it('drops the message for a target whose address placeholder does not resolve (no feature)', async () => {
       const { w, reader } = await setUp();
       await createConnection(connectionJson(endpoint, reader, { address: `POST:/feature/${w.ns}/{{ feature:id }}` }));

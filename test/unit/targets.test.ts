@@ -3,7 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AddressPolicy } from '../../lambdas/core/targets/addresses';
 import { compileConnection, keepMaskedPassword, maskPassword, parseConnection } from '../../lambdas/core/targets/connection';
-import { encodePathValue, resolvePlaceholders } from '../../lambdas/core/targets/placeholders';
+import { encodePathValue, hasDotSegment, resolvePlaceholders } from '../../lambdas/core/targets/placeholders';
+import { sqsSafe } from '../../lambdas/gateway/sqs';
 import { selectTargets } from '../../lambdas/core/targets/select';
 import { AddressRefusedError, checkTargetHost, push } from '../../lambdas/gateway/push';
 
@@ -63,11 +64,47 @@ describe('the connection model', () => {
   it('masks the password as Ditto does and keeps the stored one when the mask comes back unchanged', () => {
     expect(maskPassword('http://user:secret@host:80/x')).toBe('http://user:*****@host:80/x');
     expect(maskPassword('http://host:80')).toBe('http://host:80');
+    expect(maskPassword('http://host:80/a@b')).toBe('http://host:80/a@b');
+    // Invalid uris are echoed in errors: masked up to the last '@', never leaking part of a password.
+    expect(maskPassword('http://u:se/cret@h:80')).toBe('http://u:*****@h:80');
+    expect(maskPassword('http://u:p@ss@h:80')).toBe('http://u:*****@h:80');
     const stored = { uri: 'http://user:secret@host:80' };
     expect(keepMaskedPassword({ uri: 'http://user:*****@host:80' }, stored)).toEqual({ uri: 'http://user:secret@host:80' });
     // Another host or user with the mask: the mask is not swapped for a secret meant for somewhere else.
     expect(keepMaskedPassword({ uri: 'http://user:*****@evil:80' }, stored)).toEqual({ uri: 'http://user:*****@evil:80' });
     expect(keepMaskedPassword({ uri: 'http://user:new@host:80' }, stored)).toEqual({ uri: 'http://user:new@host:80' });
+  });
+});
+
+describe('what the connection model refuses', () => {
+  const error = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return (e as { error?: string }).error;
+    }
+    return 'accepted';
+  };
+
+  it.each([
+    ['a malformed escape in the password', 'http://u:p%zz@h:80'],
+    ['a backslash that parsers read differently', 'http://user:8443\\@hooks.example.com:80'],
+    ['a port out of range', 'http://h:70000'],
+  ])('refuses %s as connectivity:connection.uri.invalid (never a 500)', (_what, uri) => {
+    expect(error(() => parseConnection({ ...base, uri }, 'c1'))).toBe('connectivity:connection.uri.invalid');
+  });
+
+  it('refuses non-scalar parallelism, non-string names and oversized documents', () => {
+    expect(error(() => parseConnection({ ...base, specificConfig: { parallelism: true } }, 'c1'))).toBe('connectivity:connection.configuration.invalid');
+    expect(error(() => parseConnection({ ...base, name: 42 }, 'c1'))).toBe('connectivity:connection.configuration.invalid');
+    expect(error(() => parseConnection({ ...base, tags: ['x'.repeat(40_000)] }, 'c1'))).toBe('connectivity:connection.configuration.invalid');
+    expect(error(() => parseConnection({ ...base, id: 'other' }, 'c1'))).toBe('connectivity:id.notsettable');
+  });
+
+  it('keeps SQS bodies within the characters SQS accepts, as the same JSON', () => {
+    const json = JSON.stringify({ v: 'a\uFFFFb\uFFFEc' });
+    expect(sqsSafe(json)).not.toMatch(/[\uFFFE\uFFFF]/);
+    expect(JSON.parse(sqsSafe(json))).toEqual({ v: 'a\uFFFFb\uFFFEc' });
   });
 });
 
@@ -99,7 +136,11 @@ describe('placeholders', () => {
   it('cannot smuggle path separators, queries or dot segments into the URL', () => {
     expect(encodePathValue('a/b?c#d')).toBe('a%2Fb%3Fc%23d');
     expect(encodePathValue('org.acme:x')).toBe('org.acme:x');
-    expect(encodePathValue('..')).toBe('%2E%2E');
+    // URL parsers remove `.`/`..` segments in any spelling: such a path is not pushed at all.
+    for (const path of ['/t/../in', '/t/%2E%2E/in', '/t/%2e./in', '/t/./in', '/t/..?x=1', '/..']) expect(hasDotSegment(path)).toBe(true);
+    for (const path of ['/t/...', '/t/a..b/in', '/t/in?x=..', '/t/.hidden']) expect(hasDotSegment(path)).toBe(false);
+    // Two placeholders side by side make a dot segment only once resolved.
+    expect(hasDotSegment(resolvePlaceholders('/{{ header:a }}{{ header:b }}/x', { ...source, headers: { a: '.', b: '.' } }, encodePathValue)!)).toBe(true);
   });
 });
 
@@ -123,6 +164,13 @@ describe('the address rule', () => {
     '0:0:0:0:0:ffff:7f00:1',
     '64:ff9b::a9fe:a9fe',
     '2002:7f00:1::',
+    '::7f00:1',
+    '::127.0.0.1',
+    '::a9fe:a9fe',
+    '::ffff:0:7f00:1',
+    '64:ff9b:1::a9fe:a9fe',
+    '2001::1',
+    '192.88.99.1',
   ])('refuses %s', (ip) => {
     expect(closed.refusal(ip)).toMatch(/loopback, private, link-local or reserved/);
   });

@@ -19,6 +19,7 @@ const BLOCKED_V4: readonly [string, number][] = [
   ['198.18.0.0', 15],
   ['198.51.100.0', 24],
   ['203.0.113.0', 24],
+  ['192.88.99.0', 24],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ];
@@ -31,6 +32,10 @@ const BLOCKED_V6: readonly [string, number][] = [
   ['ff00::', 8],
   ['2001:db8::', 32],
   ['100::', 64],
+  // Forms that carry an IPv4 address the checks below cannot all unwrap: refused outright.
+  ['64:ff9b:1::', 48],
+  ['2001::', 32],
+  ['::ffff:0:0:0', 96],
 ];
 
 const blocked = new BlockList();
@@ -40,9 +45,9 @@ for (const [net, prefix] of BLOCKED_V6) blocked.addSubnet(net, prefix, 'ipv6');
 /** The IPv4 address inside an IPv6 one that carries it (mapped, compatible, NAT64, 6to4). */
 function embeddedV4(ip: string): string | undefined {
   const lower = ip.toLowerCase();
-  const dotted = /^(?:::ffff:|::|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  const dotted = /^(?:::ffff:|::ffff:0:|::|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
   if (dotted) return dotted[1];
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
+  const hex = /^(?:::ffff:|::ffff:0:|::|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
   if (hex) return hexToV4(hex[1]!, hex[2]!);
   const sixToFour = /^2002:([0-9a-f]{1,4}):([0-9a-f]{1,4}):/.exec(lower);
   if (sixToFour) return hexToV4(sixToFour[1]!, sixToFour[2]!);

@@ -45,6 +45,7 @@ const CONNECTION_FIELDS = new Set([
 const TARGET_FIELDS = new Set(['address', 'topics', 'authorizationContext', 'headerMapping', 'issuedAcknowledgementLabel', 'payloadMapping']);
 const ID = /^[A-Za-z0-9_.:@-]{1,100}$/;
 export const MAX_TARGETS = 20;
+export const MAX_CONNECTION_CHARS = 32 * 1024;
 const MAX_PARALLELISM = 64;
 
 export type HttpVerb = 'POST' | 'PUT' | 'PATCH' | 'GET' | 'DELETE';
@@ -91,19 +92,26 @@ function stringList(value: unknown, what: string): string[] {
 }
 
 /** Ditto's accepted uri: scheme, optional credentials, host and an explicit port, optional path; no query. */
-const URI = /^(https?):\/\/(?:[^@/?#]*@)?(?:\[[0-9a-fA-F:.]+\]|[^:/?#@[\]]+):(\d{1,5})(?:\/[^?#]*)?$/;
+const URI = /^(https?):\/\/(?:[^@/?#\\]*@)?(\[[0-9a-fA-F:.]+\]|[^:/?#@[\]\\]+):(\d{1,5})(?:\/[^?#\\]*)?$/;
 
 function parseUri(raw: unknown): { baseUrl: string; basicAuth?: string } {
   if (typeof raw !== 'string') throw new ConnectionUriInvalidError(String(raw));
   const match = URI.exec(raw);
-  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) throw new ConnectionUriInvalidError(maskPassword(raw));
+  if (!match || Number(match[3]) < 1 || Number(match[3]) > 65535) throw new ConnectionUriInvalidError(maskPassword(raw));
   let url: URL;
+  let basicAuth: string | undefined;
   try {
     url = new URL(raw);
+    basicAuth = url.username !== '' ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
   } catch {
     throw new ConnectionUriInvalidError(maskPassword(raw));
   }
-  const basicAuth = url.username !== '' ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
+  // What we checked is what a request would reach: the parser's host and port are the pattern's.
+  if (url.hostname.toLowerCase() !== match[2]!.toLowerCase() && url.hostname !== new URL(`http://${match[2]}`).hostname) {
+    throw new ConnectionUriInvalidError(maskPassword(raw));
+  }
+  if ((url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port) !== String(Number(match[3])))
+    throw new ConnectionUriInvalidError(maskPassword(raw));
   url.username = '';
   url.password = '';
   return { baseUrl: url.toString().replace(/\/$/, ''), ...(basicAuth !== undefined ? { basicAuth } : {}) };
@@ -188,7 +196,7 @@ function specificConfigOf(raw: unknown): { parallelism: number; omitRequestBody:
   }
   let parallelism = 1;
   if (raw.parallelism !== undefined) {
-    parallelism = Number(raw.parallelism);
+    parallelism = typeof raw.parallelism === 'string' || typeof raw.parallelism === 'number' ? Number(raw.parallelism) : Number.NaN;
     if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > MAX_PARALLELISM)
       invalid(`specificConfig.parallelism must be an integer 1..${MAX_PARALLELISM}.`);
   }
@@ -243,13 +251,25 @@ export function parseConnection(body: unknown, id: string, generatedId = false):
     invalid('Payload mapping (mappingDefinitions) is not supported: targets receive the Ditto Protocol message.');
   }
   if (body.validateCertificates !== undefined && typeof body.validateCertificates !== 'boolean') invalid("'validateCertificates' must be true or false.");
+  if (body.name !== undefined && typeof body.name !== 'string') invalid("'name' must be a string.");
+  if (body.tags !== undefined && !(Array.isArray(body.tags) && body.tags.every((t) => typeof t === 'string'))) invalid("'tags' must be an array of strings.");
+  // Every router container reads every connection on each cache refresh: each one stays small.
+  if (JSON.stringify(body).length > MAX_CONNECTION_CHARS) invalid(`A connection may have at most ${MAX_CONNECTION_CHARS} characters of JSON.`);
   const document: ConnectionDocument = { id, ...body, connectionStatus: status, sources: [] };
   return { document, compiled: compileConnection(document) };
 }
 
 /** Replaces the password of a uri by Ditto's mask. */
 export function maskPassword(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, `$1:${PASSWORD_MASK}@`);
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(uri)?.[0];
+  if (!scheme) return uri.includes('@') ? PASSWORD_MASK : uri;
+  const rest = uri.slice(scheme.length);
+  // A valid uri has no '/' in its user info; anything else is masked up to its last '@', over-masking rather than leaking.
+  const at = URI.test(uri) ? rest.split('/')[0]!.lastIndexOf('@') : rest.lastIndexOf('@');
+  if (at < 0) return uri;
+  const userInfo = rest.slice(0, at);
+  const colon = userInfo.indexOf(':');
+  return `${scheme}${colon < 0 ? userInfo : `${userInfo.slice(0, colon)}:${PASSWORD_MASK}`}@${rest.slice(at + 1)}`;
 }
 
 /** The document as GET shows it: the uri's password masked. */

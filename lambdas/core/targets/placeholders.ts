@@ -99,8 +99,22 @@ export function resolvePlaceholders(template: string, source: PlaceholderSource,
   return unresolved ? undefined : out;
 }
 
-/** Path segments keep ':' readable (thing ids) but cannot smuggle '/', '?', '#' or '..' into the URL. */
-export const encodePathValue = (value: string): string =>
-  encodeURIComponent(value)
-    .replace(/%3A/gi, ':')
-    .replace(/^\.\.?$/, (dots) => dots.replace(/\./g, '%2E'));
+/** Path segments keep ':' readable (thing ids) but cannot smuggle '/', '?' or '#' into the URL. */
+export const encodePathValue = (value: string): string => encodeURIComponent(value).replace(/%3A/gi, ':');
+
+/**
+ * A resolved path may not hold a `.` or `..` segment (URL parsers remove them, `%2E` spellings
+ * included): a thing named `..` would otherwise move the request elsewhere on the endpoint.
+ */
+export function hasDotSegment(path: string): boolean {
+  const pathOnly = path.split(/[?#]/)[0]!;
+  return pathOnly.split('/').some((segment) => {
+    let decoded = segment;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      // not decodable: not a dot segment either
+    }
+    return decoded === '.' || decoded === '..';
+  });
+}
