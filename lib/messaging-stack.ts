@@ -301,6 +301,7 @@ export class MessagingStack extends Stack {
       new CfnOutput(this, 'BaseUrl', { value: `https://${domain}`, description: 'One domain for Ditto clients (withDomain + withTls)' });
       new CfnOutput(this, 'HttpUrl', { value: `https://${domain}/api/2`, description: 'Ditto HTTP API base (things, policies, messages)' });
       new CfnOutput(this, 'WebSocketUrl', { value: `wss://${domain}/ws/2`, description: 'Ditto Protocol WebSocket endpoint' });
+      new CfnOutput(this, 'ConsoleUrl', { value: `https://${domain}/console/`, description: 'The live console (add ?access_token=<jwt> to sign in)' });
       new CfnOutput(this, 'ConsoleBucket', {
         value: this.frontDoor.consoleBucket.bucketName,
         description: 'Where the live console files go (served at /console/)',

@@ -28,6 +28,10 @@ const header = (e: Envelope, name: string): string | undefined => {
   return value === undefined || value === null ? undefined : String(value);
 };
 
+/** Whether a parsed frame has the shape of a Ditto Protocol envelope at all. */
+export const isEnvelope = (value: unknown): value is Envelope =>
+  typeof value === 'object' && value !== null && typeof (value as Envelope).topic === 'string' && typeof (value as Envelope).path === 'string';
+
 /** `{ns}/{name}/things/live/messages/{subject}` and `/features/{id}/inbox/messages/{subject}` read as one row. */
 export function summarize(e: Envelope): MessageSummary {
   const parts = e.topic.split('/');
@@ -36,7 +40,8 @@ export function summarize(e: Envelope): MessageSummary {
   let featureId: string | undefined;
   let rest = path;
   if (rest[0] === 'features' && rest.length >= 2) {
-    featureId = decodeURIComponent(rest[1]!);
+    // Ditto Protocol paths are not percent-encoded: the id is shown as it is.
+    featureId = rest[1]!;
     rest = rest.slice(2);
   }
   const direction = rest[0] === 'inbox' || rest[0] === 'outbox' ? rest[0] : '';
@@ -51,7 +56,8 @@ export function summarize(e: Envelope): MessageSummary {
     ...(correlationId !== undefined ? { correlationId } : {}),
     ...(contentType !== undefined ? { contentType } : {}),
     ...(e.status !== undefined ? { status: e.status } : {}),
-    error: parts[2] === 'things' && parts[3] === 'errors',
+    // The router's error topic: `{ns}/{name}/things/live/errors` (or `_/_/…`).
+    error: parts.length === 5 && parts[2] === 'things' && parts[4] === 'errors',
   };
 }
 
@@ -134,6 +140,14 @@ export function valueFromInput(input: string, contentType: string): { value?: un
       return base64ToBytes(input) ? { value: input.replace(/\s+/g, '') } : { error: 'Binary payloads are entered as base64.' };
   }
 }
+
+/** A display copy of long text: the first `max` characters and how much was left out. */
+export function clip(text: string, max = 16 * 1024): string {
+  return text.length <= max ? text : `${text.slice(0, max)}\n… (${text.length - max} more characters not shown)`;
+}
+
+/** UTF-8 text as base64 (`btoa` takes only Latin-1). */
+export const utf8ToBase64 = (text: string): string => bytesToBase64(new TextEncoder().encode(text));
 
 export interface TokenInfo {
   readonly subject?: string;

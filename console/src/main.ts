@@ -2,7 +2,20 @@
  * The live console page: sign in, subscribe, watch, send, answer. Everything shown is built with
  * text nodes, never HTML strings: messages come from devices and must not run in the page.
  */
-import { BoundedList, type Envelope, messageEnvelopeAddress, messagePath, payloadView, summarize, tokenInfo, valueFromInput } from './format';
+import {
+  BoundedList,
+  base64ToBytes,
+  clip,
+  type Envelope,
+  messageEnvelopeAddress,
+  messagePath,
+  payloadKind,
+  payloadView,
+  summarize,
+  tokenInfo,
+  utf8ToBase64,
+  valueFromInput,
+} from './format';
 import { type Credentials, Session, type SessionState } from './session';
 
 const MAX_MESSAGES = 500;
@@ -28,7 +41,11 @@ let credentials: Credentials | undefined;
 
 function authorization(): string | undefined {
   if (!credentials) return undefined;
-  return credentials.kind === 'token' ? `Bearer ${credentials.token}` : `Basic ${btoa(`${credentials.user}:${credentials.password}`)}`;
+  return credentials.kind === 'token' ? `Bearer ${credentials.token}` : `Basic ${utf8ToBase64(`${credentials.user}:${credentials.password}`)}`;
+}
+
+function notice(text: string): void {
+  $('notice').textContent = text;
 }
 
 function showError(text: string | undefined): void {
@@ -46,6 +63,7 @@ function showState(state: SessionState): void {
   node.dataset.state = state.kind;
   if (countdown) clearInterval(countdown);
   countdown = undefined;
+  $('reconnect-countdown').textContent = '';
   switch (state.kind) {
     case 'signed-out':
       node.textContent = 'Signed out';
@@ -60,10 +78,14 @@ function showState(state: SessionState): void {
       node.textContent = 'Connected and subscribed';
       showError(undefined);
       return;
+    case 'stopped':
+      node.textContent = `Not connected: ${state.reason}. Sign in again.`;
+      return;
     case 'waiting': {
+      // The live region announces the change once; the countdown beside it is not announced every second.
+      node.textContent = `Disconnected (${state.reason}); reconnecting`;
       const tick = () => {
-        const seconds = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
-        node.textContent = `Disconnected (${state.reason}); reconnecting in ${seconds} s`;
+        $('reconnect-countdown').textContent = `in ${Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000))} s`;
       };
       tick();
       countdown = setInterval(tick, 1000);
@@ -80,6 +102,8 @@ async function explainRefusal(): Promise<void> {
     if (res.status === 401 || res.status === 403) {
       const body = (await res.json()) as { error?: string; message?: string; description?: string };
       showError(`Sign-in failed (${res.status} ${body.error ?? ''}): ${body.message ?? ''} ${body.description ?? ''}`.trim());
+      // These credentials will not work on the next try either.
+      session.halt('the credentials were refused');
       return;
     }
     showError('The WebSocket connection was refused although the credentials are accepted over HTTP; retrying.');
@@ -108,10 +132,10 @@ function payloadNode(envelope: Envelope, contentType: string | undefined): HTMLE
       return el('p', 'no payload', 'muted');
     case 'json':
     case 'text':
-      return el('pre', view.text, 'payload');
+      return el('pre', clip(view.text), 'payload');
     case 'bytes': {
       const box = el('div');
-      box.append(el('p', `${view.size} bytes`, 'muted'), el('pre', `base64: ${view.base64}`, 'payload'), el('pre', `hex: ${view.hex}`));
+      box.append(el('p', `${view.size} bytes`, 'muted'), el('pre', `base64: ${clip(view.base64)}`, 'payload'), el('pre', `hex: ${view.hex}`));
       return box;
     }
   }
@@ -146,7 +170,9 @@ function entryFor(envelope: Envelope): Entry {
     answer.addEventListener('click', () => startAnswer(envelope));
     li.append(answer);
   }
-  const text = `${s.thingId} ${s.featureId ?? ''} ${s.direction} ${s.subject} ${s.correlationId ?? ''} ${JSON.stringify(envelope.value ?? '')}`.toLowerCase();
+  const text = clip(
+    `${s.thingId} ${s.featureId ?? ''} ${s.direction} ${s.subject} ${s.correlationId ?? ''} ${JSON.stringify(envelope.value ?? '')}`,
+  ).toLowerCase();
   return { at, envelope, node: li, text };
 }
 
@@ -165,8 +191,12 @@ function render(): void {
 
 function receive(envelope: Envelope): void {
   const entry = entryFor(envelope);
-  if (paused) held.add(entry);
-  else entries.add(entry);
+  if (paused) {
+    held.add(entry);
+    $('message-count').textContent = `(paused, ${held.size} waiting)`;
+    return;
+  }
+  entries.add(entry);
   render();
 }
 
@@ -237,12 +267,9 @@ async function sendMessage(): Promise<void> {
   const elapsed = () => Math.round(performance.now() - started);
   if (via === 'http') {
     const auth = authorization();
-    const body =
-      payload === ''
-        ? undefined
-        : contentType.includes('json') || contentType.startsWith('text/')
-          ? payload
-          : Uint8Array.from(atob(payload.replace(/\s+/g, '')), (c) => c.charCodeAt(0));
+    // The same rule as the router's: bytes for binary types (entered as base64, checked above), else the text as typed.
+    const bytes = payloadKind(contentType) === 'binary' ? base64ToBytes(payload) : undefined;
+    const body: BodyInit | undefined = payload === '' ? undefined : bytes ? new Blob([bytes as Uint8Array<ArrayBuffer>]) : payload;
     try {
       const res = await fetch(`${apiBase}${messagePath(thingId, featureId, direction, subject)}?timeout=${timeoutSeconds}`, {
         method: 'POST',
@@ -289,7 +316,13 @@ async function sendMessage(): Promise<void> {
 async function loadTargets(): Promise<void> {
   const box = $('targets');
   const auth = authorization();
-  const res = await fetch(`${apiBase}/api/2/connections`, auth ? { headers: { authorization: auth } } : {});
+  let res: Response;
+  try {
+    res = await fetch(`${apiBase}/api/2/connections`, auth ? { headers: { authorization: auth } } : {});
+  } catch (e) {
+    box.replaceChildren(el('p', `The router cannot be reached: ${(e as Error).message}`));
+    return;
+  }
   if (!res.ok) {
     box.replaceChildren(el('p', res.status === 401 ? 'Only the devops identity may see connection targets.' : `Could not load them (${res.status}).`));
     return;
@@ -338,18 +371,21 @@ function signIn(next: Credentials): void {
 const session = new Session(wsUrl, {
   onState: showState,
   onEnvelope: (envelope) => {
-    const s = summarize(envelope);
-    // An error without a correlation-id answers the page's own control frame (e.g. a bad filter).
-    if (s.error && s.correlationId === undefined) {
-      const error = envelope.value as { message?: string; description?: string } | undefined;
-      showError(`${error?.message ?? 'Error'} ${error?.description ?? ''}`.trim());
+    try {
+      const s = summarize(envelope);
+      // An error without a correlation-id answers the page's own control frame (a bad filter, a refused JWT-TOKEN, an expired token).
+      if (s.error && s.correlationId === undefined) {
+        const error = envelope.value as { message?: string; description?: string } | undefined;
+        showError(`${error?.message ?? 'Error'} ${error?.description ?? ''}`.trim());
+      }
+      receive(envelope);
+    } catch (e) {
+      notice(`A message could not be shown: ${(e as Error).message}`);
     }
-    receive(envelope);
   },
-  onNotice: (text) => {
-    $('connection-state').title = text;
-  },
+  onNotice: (text) => notice(text),
   onRefused: () => void explainRefusal(),
+  onExpired: () => showError('The token has expired: paste a new one to sign in again.'),
 });
 
 function wire(): void {
@@ -408,7 +444,7 @@ function wire(): void {
     params.delete('access_token');
     const rest = params.toString();
     history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
-    $<HTMLTextAreaElement>('token').value = token;
+    // Not copied into the token field: it would show on screen (screenshots, screen sharing).
     signIn({ kind: 'token', token });
   }
   render();

@@ -3,7 +3,7 @@
  * (START-SEND-MESSAGES with namespaces and filter), reconnects with backoff, refreshes a token in
  * place (JWT-TOKEN), and matches responses to the messages the page sent.
  */
-import { backoffMs, type Envelope } from './format';
+import { backoffMs, type Envelope, isEnvelope, tokenInfo } from './format';
 
 export type Credentials = { readonly kind: 'token'; readonly token: string } | { readonly kind: 'basic'; readonly user: string; readonly password: string };
 
@@ -12,7 +12,9 @@ export type SessionState =
   | { readonly kind: 'connecting' }
   | { readonly kind: 'subscribed' }
   | { readonly kind: 'connected' }
-  | { readonly kind: 'waiting'; readonly retryAt: number; readonly reason: string };
+  | { readonly kind: 'waiting'; readonly retryAt: number; readonly reason: string }
+  /** Not reconnecting until the user signs in again (refused or expired credentials). */
+  | { readonly kind: 'stopped'; readonly reason: string };
 
 export interface SessionEvents {
   onState(state: SessionState): void;
@@ -22,10 +24,13 @@ export interface SessionEvents {
   onNotice(text: string): void;
   /** The handshake was refused before the connection opened (bad credentials, typically). */
   onRefused(): void;
+  /** The token has expired: no reconnect is tried until a new one is given. */
+  onExpired(): void;
 }
 
 interface Pending {
-  resolve(envelope: Envelope): void;
+  resolve(envelope: Envelope | undefined): void;
+  reject(error: Error): void;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -54,6 +59,12 @@ export class Session {
     this.reconnectNow();
   }
 
+  /** Stops reconnecting (credentials that cannot work) until the next sign-in. */
+  halt(reason: string): void {
+    this.close();
+    this.events.onState({ kind: 'stopped', reason });
+  }
+
   signOut(): void {
     this.credentials = undefined;
     this.close();
@@ -80,16 +91,26 @@ export class Session {
     const correlationId = envelope.headers?.['correlation-id'];
     socket.send(JSON.stringify(envelope));
     if (awaitResponseMs === undefined || typeof correlationId !== 'string') return Promise.resolve(undefined);
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(correlationId);
         resolve(undefined);
       }, awaitResponseMs);
-      this.pending.set(correlationId, { resolve, timer });
+      this.pending.set(correlationId, { resolve, reject, timer });
     });
   }
 
+  /** A closed connection ends every wait: its responses can no longer arrive. */
+  private failPending(reason: string): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new Error(reason));
+      this.pending.delete(id);
+    }
+  }
+
   private close(): void {
+    this.failPending('The connection was closed before a response arrived.');
     if (this.retry) clearTimeout(this.retry);
     this.retry = undefined;
     const socket = this.socket;
@@ -118,6 +139,12 @@ export class Session {
 
   private connect(): void {
     if (!this.credentials) return;
+    const expired = this.credentials.kind === 'token' ? tokenInfo(this.credentials.token)?.expiresAt : undefined;
+    if (expired !== undefined && expired * 1000 < Date.now()) {
+      this.halt('the token has expired');
+      this.events.onExpired();
+      return;
+    }
     this.events.onState({ kind: 'connecting' });
     const socket = new WebSocket(this.url());
     this.socket = socket;
@@ -132,6 +159,7 @@ export class Session {
     socket.onclose = (event: CloseEvent) => {
       if (this.socket !== socket) return;
       this.socket = undefined;
+      this.failPending(`The connection closed (${event.code}) before a response arrived.`);
       if (!opened) this.events.onRefused();
       const delay = backoffMs(this.attempt++);
       const reason = opened ? `closed (${event.code}${event.reason ? `: ${event.reason}` : ''})` : 'could not connect';
@@ -150,13 +178,17 @@ export class Session {
       else this.events.onNotice(text);
       return;
     }
-    let envelope: Envelope;
+    let parsed: unknown;
     try {
-      envelope = JSON.parse(text) as Envelope;
+      parsed = JSON.parse(text);
     } catch {
-      this.events.onNotice(`Unreadable frame: ${text.slice(0, 200)}`);
+      parsed = undefined;
+    }
+    if (!isEnvelope(parsed)) {
+      this.events.onNotice(`A frame that is not a Ditto Protocol message: ${text.slice(0, 200)}`);
       return;
     }
+    const envelope = parsed;
     const correlationId = envelope.headers?.['correlation-id'];
     const waiting = typeof correlationId === 'string' && envelope.status !== undefined ? this.pending.get(correlationId) : undefined;
     if (waiting && typeof correlationId === 'string') {

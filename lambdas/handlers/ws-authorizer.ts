@@ -1,6 +1,6 @@
 /**
- * Lambda REQUEST authorizer of the WebSocket API ($connect): Bearer/Basic header or the
- * `access_token` query parameter. Throwing 'Unauthorized' makes API Gateway answer 401.
+ * Lambda REQUEST authorizer of the WebSocket API ($connect): the `access_token` query parameter,
+ * else a Bearer/Basic header. Throwing 'Unauthorized' makes API Gateway answer 401.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { authenticate } from '../auth/authenticate';
@@ -16,11 +16,9 @@ export const handler = instrumented('ws-authorizer', 'websocket', async (event: 
   const authorization = headerOf(event.headers, 'authorization');
   const accessToken = event.queryStringParameters?.access_token;
   try {
-    const principal = await authenticate(
-      { ...(authorization !== undefined ? { authorization } : {}), ...(accessToken ? { accessToken } : {}) },
-      issuers,
-      basicUsers,
-    );
+    // An access_token in the URL is the client's explicit choice: it wins over an Authorization header, which a
+    // browser may add by itself (HTTP credentials it remembers for the host).
+    const principal = await authenticate(accessToken ? { accessToken } : authorization !== undefined ? { authorization } : {}, issuers, basicUsers);
     return {
       principalId: principal.subjects[0]!,
       policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] },

@@ -70,12 +70,16 @@ describe('console-index: static page paths', () => {
     expect(handler(viewerRequest('/console/app.js')).uri).toBe('/console/app.js');
   });
 
-  it('redirects /console to /console/ keeping the query string (access_token)', () => {
+  it('redirects /console to /console/ keeping the query string (access_token), without letting browsers cache that', () => {
     expect(handler(viewerRequest('/console', { access_token: { value: 't' } }))).toEqual({
-      statusCode: 301,
-      statusDescription: 'Moved Permanently',
-      headers: { location: { value: '/console/?access_token=t' } },
+      statusCode: 302,
+      statusDescription: 'Found',
+      headers: { location: { value: '/console/?access_token=t' }, 'cache-control': { value: 'no-store' } },
     });
     expect(handler(viewerRequest('/console')).headers.location.value).toBe('/console/');
+  });
+
+  it.each(['/consoleX', '/console.js', '/consoles/index.html'])('answers 404 for %s, which only looks like the console', (uri) => {
+    expect(handler(viewerRequest(uri))).toEqual({ statusCode: 404, statusDescription: 'Not Found' });
   });
 });

@@ -2,6 +2,9 @@
 import {
   BoundedList,
   backoffMs,
+  clip,
+  isEnvelope,
+  utf8ToBase64,
   base64ToBytes,
   bytesToBase64,
   messageEnvelopeAddress,
@@ -19,13 +22,13 @@ describe('envelope summaries', () => {
     expect(
       summarize({
         topic: 'org.acme/lamp/things/live/messages/turn/off',
-        path: '/features/light%20one/inbox/messages/turn/off',
+        path: '/features/50%/inbox/messages/turn/off',
         headers: { 'correlation-id': 'c1', 'content-type': 'text/plain' },
         status: 200,
       }),
     ).toEqual({
       thingId: 'org.acme:lamp',
-      featureId: 'light one',
+      featureId: '50%',
       direction: 'inbox',
       subject: 'turn/off',
       correlationId: 'c1',
@@ -36,8 +39,16 @@ describe('envelope summaries', () => {
     expect(summarize({ topic: 'org.acme/lamp/things/live/claim', path: '/inbox/claim' })).toMatchObject({ direction: 'inbox', subject: 'claim' });
   });
 
-  it('marks error envelopes', () => {
-    expect(summarize({ topic: '_/_/things/errors', path: '/', status: 400 })).toMatchObject({ error: true, thingId: '' });
+  it("marks the router's error envelopes, with or without a thing", () => {
+    expect(summarize({ topic: '_/_/things/live/errors', path: '/', status: 400 })).toMatchObject({ error: true, thingId: '' });
+    expect(summarize({ topic: 'org.acme/lamp/things/live/errors', path: '/', status: 408 })).toMatchObject({ error: true, thingId: 'org.acme:lamp' });
+    expect(summarize({ topic: 'org.acme/lamp/things/live/messages/errors', path: '/inbox/messages/errors' })).toMatchObject({ error: false });
+  });
+
+  it('tells envelopes from other JSON frames', () => {
+    expect(isEnvelope({ topic: 't', path: '/' })).toBe(true);
+    expect(isEnvelope({ message: 'Internal server error' })).toBe(false);
+    expect(isEnvelope(null)).toBe(false);
   });
 });
 
@@ -71,6 +82,17 @@ describe('payload views', () => {
         expect(Array.from(base64ToBytes(encoded)!)).toEqual(Array.from(bytes));
       }),
     );
+  });
+});
+
+describe('display helpers', () => {
+  it('clips long text and says how much was left out', () => {
+    expect(clip('abc', 5)).toBe('abc');
+    expect(clip('abcdefgh', 5)).toBe('abcde\n… (3 more characters not shown)');
+  });
+
+  it('encodes UTF-8 credentials for HTTP Basic (btoa takes only Latin-1)', () => {
+    expect(utf8ToBase64('jürgen:pässwörd✓')).toBe(Buffer.from('jürgen:pässwörd✓').toString('base64'));
   });
 });
 
