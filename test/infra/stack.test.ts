@@ -118,7 +118,18 @@ describe('When the stack is synthesized with defaults', () => {
       const fn = functions[m.Properties.FunctionName.Ref]!;
       expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Properties.Timeout);
     }
-    for (const q of Object.values(queues)) expect(q.Properties.MessageRetentionPeriod).toBeDefined();
+    // Each queue keeps messages as long as it is worth it, and its dead letters longer than that.
+    const retentions = Object.entries(queues)
+      .map(([id, q]) => [id.replace(/[0-9A-F]{8}$/, ''), q.Properties.MessageRetentionPeriod])
+      .sort();
+    expect(retentions).toEqual([
+      ['FanOutBatchesDeadLetters', 3600],
+      ['FanOutBatchesQueue', 540],
+      ['TargetPushesDeadLetters', 3600],
+      ['TargetPushesQueue', 540],
+      ['TimeoutChecksDeadLetters', 345600],
+      ['TimeoutChecksQueue', 86400],
+    ]);
   });
 
   it('throttles and logs access on both stages', () => {

@@ -1,6 +1,6 @@
 /** Authentication attacks: every forged, stale or misplaced credential is rejected with 401. */
 import { readFileSync } from 'node:fs';
-import { base64url, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { base64url, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { DEV_ISSUER, devToken, keyFile } from '../../local/dev-auth';
 import type { LocalGateway } from '../../local/gateway';
 import { bearer, http, putJson, sleep, startTestGateway, TestClient, uniqueName, uniqueNamespace } from '../support/harness';
@@ -95,8 +95,6 @@ describe('forged and stale tokens', () => {
       .setExpirationTime('1h')
       .sign(secret);
     await expectRejected(token);
-    const x = await importJWK(publicJwk, 'ES256');
-    expect(await exportJWK(x)).toBeDefined(); // the public key itself is what an attacker would have
   });
 
   it('rejects garbage, empty and oversized tokens, and unknown schemes', async () => {
@@ -134,7 +132,7 @@ describe('expiry on an open WebSocket', () => {
     client.send('START-SEND-MESSAGES');
     expect(await client.nextJson()).toMatchObject({ status: 401, value: { error: 'gateway:authentication.failed' } });
     for (let i = 0; i < 40 && !client.closed; i++) await sleep(50);
-    expect(client.closed).toBeDefined();
+    expect(client.closed).toEqual({ code: 1000, reason: 'Closed by the service' });
   });
 
   it('keeps the connection when the token is refreshed with JWT-TOKEN for the same subject', async () => {

@@ -35,16 +35,20 @@ describe('WebSocket authentication', () => {
     await expect(TestClient.connect(gateway.wsUrl, { auth: 'Bearer not.a.jwt' })).rejects.toThrow('HTTP 401');
   });
 
-  it('accepts a token in the Authorization header', async () => {
-    const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(uniqueName()) });
+  it('accepts a token in the Authorization header, and the connection is its subject', async () => {
+    const name = uniqueName();
+    const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(name) });
     await client.subscribe();
+    expect(await indexItems(`local:${name}`)).toHaveLength(1);
     await client.close();
   });
 
-  it('accepts a token in the access_token query parameter', async () => {
-    const token = (await bearer(uniqueName())).slice('Bearer '.length);
+  it('accepts a token in the access_token query parameter, and the connection is its subject', async () => {
+    const name = uniqueName();
+    const token = (await bearer(name)).slice('Bearer '.length);
     const client = await TestClient.connect(gateway.wsUrl, { query: `access_token=${token}` });
     await client.subscribe();
+    expect(await indexItems(`local:${name}`)).toHaveLength(1);
     await client.close();
   });
 
@@ -131,7 +135,8 @@ describe('WebSocket lifecycle', () => {
     client.send(
       JSON.stringify({ topic: 'a/b/things/live/messages/x', path: '/inbox/messages/x', headers: {}, value: 'x'.repeat(32 * 1024 - 95) }).padEnd(32 * 1024, ' '),
     );
-    expect((await client.nextJson()).status).toBeDefined(); // answered (thing missing), not closed
+    // Answered (the thing does not exist), not closed.
+    expect(await client.nextJson()).toMatchObject({ status: 404, value: { error: 'things:thing.notfound' } });
     expect(client.closed).toBeUndefined();
     await client.close();
   });

@@ -125,3 +125,48 @@ export class TestClient {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Counts finished handler invocations by route (the gateway's `onInvoke`), so a test can wait for
+ * the work it caused to have ended instead of sleeping.
+ */
+export class Invocations {
+  private readonly counts = new Map<string, number>();
+  private waiters: { route: string; n: number; resolve: () => void }[] = [];
+
+  readonly record = (route: string): void => {
+    this.counts.set(route, this.count(route) + 1);
+    const ready = this.waiters.filter((w) => w.route === route && this.count(route) >= w.n);
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve();
+  };
+
+  count(route: string): number {
+    return this.counts.get(route) ?? 0;
+  }
+
+  /** Resolves once `n` invocations of `route` have finished in total. */
+  until(route: string, n: number, timeoutMs = 5000): Promise<void> {
+    if (this.count(route) >= n) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${route}: ${this.count(route)} of ${n} invocations within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        route,
+        n,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+}
+
+/** Polls a condition (a table state) until it holds. */
+export async function eventually(condition: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -299,3 +299,34 @@ describe('subject expiry', () => {
     expect(() => policy('next tuesday')).toThrow(expect.objectContaining({ error: 'policies:policy.invalid' }));
   });
 });
+
+describe('who can still change a policy (the lock-out rule)', () => {
+  const entry = (subject: string, resources: Record<string, { grant?: string[]; revoke?: string[] }>) => ({
+    subjects: { [subject]: { type: 't' } },
+    resources: Object.fromEntries(Object.entries(resources).map(([r, g]) => [r, { grant: g.grant ?? [], revoke: g.revoke ?? [] }])),
+  });
+  const writers = (entries: Record<string, ReturnType<typeof entry>>) =>
+    compilePolicy({ policyId: 'ns:p', entries } as Parameters<typeof compilePolicy>[0]).subjectsWith('policy:/', 'WRITE');
+
+  it('counts a subject granted WRITE on policy:/', () => {
+    expect(writers({ A: entry('u:a', { 'policy:/': { grant: ['READ', 'WRITE'] } }) })).toEqual(['u:a']);
+  });
+
+  it('does not count a subject whose WRITE on policy:/ is revoked by another entry', () => {
+    expect(writers({ A: entry('u:a', { 'policy:/': { grant: ['WRITE'] } }), B: entry('u:a', { 'policy:/': { revoke: ['WRITE'] } }) })).toEqual([]);
+  });
+
+  it('does not count a subject whose WRITE is revoked anywhere below policy:/ (Ditto: unrestricted WRITE)', () => {
+    expect(writers({ A: entry('u:a', { 'policy:/': { grant: ['WRITE'] }, 'policy:/entries': { revoke: ['WRITE'] } }) })).toEqual([]);
+    expect(
+      writers({
+        A: entry('u:a', { 'policy:/': { grant: ['WRITE'] }, 'policy:/entries/B': { revoke: ['WRITE'] } }),
+        B: entry('u:b', { 'policy:/': { grant: ['WRITE'] } }),
+      }),
+    ).toEqual(['u:b']);
+  });
+
+  it('does not count READ, or WRITE on another resource', () => {
+    expect(writers({ A: entry('u:a', { 'policy:/': { grant: ['READ'] }, 'thing:/': { grant: ['WRITE'] } }) })).toEqual([]);
+  });
+});

@@ -29,7 +29,8 @@ const errorCode = (fn: () => unknown): string | undefined => {
 
 describe('thing ids', () => {
   it.each(['org.eclipse.ditto:fancy-car', 'com.some-domain:x', ':no-namespace', 'a_b.c:ü'.replace('ü', 'u'), 'ns:with:colons'])('accepts %s', (id) => {
-    expect(parseNamespacedId(id)).toBeDefined();
+    const colon = id.indexOf(':');
+    expect(parseNamespacedId(id)).toEqual({ namespace: id.slice(0, colon), name: id.slice(colon + 1) });
   });
   it.each(['no-colon', 'ns:', '1ns:x', 'ns:a/b', 'ns:ctrl\u0001', 'ns:latin\u00e9', `ns:${'x'.repeat(300)}`, 'ns..x:y'])('rejects %s', (id) => {
     expect(parseNamespacedId(id)).toBeUndefined();
@@ -119,6 +120,47 @@ describe('headers', () => {
   it('never forwards credentials or a spoofed originator, adds ditto-originator', () => {
     const out = forwardedHeaders({ authorization: 'Bearer x', 'ditto-originator': 'evil:me', 'x-custom': 'keep', 'correlation-id': 'c' }, 'local:alice');
     expect(out).toEqual({ 'x-custom': 'keep', 'correlation-id': 'c', 'ditto-originator': 'local:alice' });
+  });
+  // Written out here, not imported: dropping a name from the withheld list must break this test.
+  it.each([
+    'authorization',
+    'proxy-authorization',
+    'cookie',
+    'set-cookie',
+    'x-access-token',
+    'access_token',
+    'x-api-key',
+    'api-key',
+    'apikey',
+    'x-auth-token',
+    'x-id-token',
+    'x-refresh-token',
+    'x-session-token',
+    'x-csrf-token',
+    'x-xsrf-token',
+    'x-client-secret',
+    'x-goog-api-key',
+    'ocp-apim-subscription-key',
+    'x-functions-key',
+    'private-token',
+    'host',
+    'connection',
+    'content-length',
+    'transfer-encoding',
+    'ditto-auth-context',
+    'ditto-authorization-context',
+    'x-amz-security-token',
+    'x-forwarded-for',
+    'sec-websocket-key',
+    'ditto-internal-x',
+  ])('withholds the %s header from recipients', (name) => {
+    const out = forwardedHeaders({ [name]: 'secret', 'x-custom': 'keep' }, 'local:alice');
+    expect(out).toEqual({ 'x-custom': 'keep', 'ditto-originator': 'local:alice' });
+  });
+  it('withholds the headers an operator adds, and keeps the originator the router sets', () => {
+    expect(forwardedHeaders({ 'x-tenant-secret': 's', 'ditto-originator': 'evil:me' }, 'local:alice', ['x-tenant-secret'])).toEqual({
+      'ditto-originator': 'local:alice',
+    });
   });
   it.each([
     ['10', 10_000],

@@ -60,7 +60,7 @@ describe('recipient selection', () => {
     policyId: 'ns:p',
     entries: {
       A: { subjects: { 'u:a': { type: '' }, 'u:b': { type: '' }, 'u:c': { type: '' } }, resources: { 'message:/': { grant: ['READ'], revoke: [] } } },
-      B: { subjects: { 'u:c': { type: '' } }, resources: { 'message:/inbox': { grant: [], revoke: ['READ'] } } },
+      B: { subjects: { 'u:c': { type: '' } }, resources: { 'message:/features/lamp/inbox': { grant: [], revoke: ['READ'] } } },
     },
   });
   const readers = enforcer.readers('message:/features/lamp/inbox/messages/turnOff', 'READ');
@@ -74,6 +74,9 @@ describe('recipient selection', () => {
         { connectionId: '3', subjects: ['u:b'], filter: 'eq(attributes/room,"kitchen")' },
         { connectionId: '4', subjects: ['u:b'], filter: 'eq(attributes/room,"garage")' },
         { connectionId: '5', subjects: ['u:x'] },
+        // u:c is revoked for the inbox: alone or beside a granted subject, the connection is out.
+        { connectionId: '6', subjects: ['u:c'] },
+        { connectionId: '7', subjects: ['u:a', 'u:c'] },
         { connectionId: 'me', subjects: ['u:a'] },
       ],
       readers,

@@ -183,8 +183,8 @@ describe('the address rule', () => {
     const policy = new AddressPolicy(['10.1.0.0/16', '::1/128']);
     expect(policy.refusal('10.1.2.3')).toBeUndefined();
     expect(policy.refusal('::1')).toBeUndefined();
-    expect(policy.refusal('10.2.0.1')).toBeDefined();
-    expect(policy.refusal('127.0.0.1')).toBeDefined();
+    expect(policy.refusal('10.2.0.1')).toBe('10.2.0.1 is a loopback, private, link-local or reserved address');
+    expect(policy.refusal('127.0.0.1')).toBe('127.0.0.1 is a loopback, private, link-local or reserved address');
     expect(() => new AddressPolicy(['10.0.0.0/33'])).toThrow(/CIDR/);
   });
 });

@@ -1,0 +1,128 @@
+/**
+ * Rules that once had no test failing when they broke (issue 16's audit), each named after the
+ * behaviour, against DynamoDB Local and the local gateway.
+ */
+import type { LocalGateway } from '../../local/gateway';
+import { fanOut } from '../../lambdas/gateway/fanout';
+import { sessions } from '../../lambdas/store/repositories';
+import { http, putJson, startTestGateway, uniqueName } from '../support/harness';
+import { message, worldOn } from '../support/world';
+
+describe('rules with the default configuration', () => {
+  let gateway: LocalGateway;
+  const world = worldOn(() => gateway);
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  it('removes a connection that API Gateway reports gone (410) from the index while fanning out, without any $disconnect', async () => {
+    const ghost = `ghost-${uniqueName()}`;
+    const subject = `local:${ghost}`;
+    // A connection the gateway never had: @connections answers 410, and no $disconnect will ever clean it up.
+    await sessions().putConnection({ connectionId: ghost, subjects: [subject], connectedAt: Date.now() });
+    await sessions().subscribe({ connectionId: ghost, subjects: [subject] });
+    expect((await sessions().subscriptionsFor([subject])).map((s) => s.connectionId)).toEqual([ghost]);
+
+    const result = await fanOut([{ connectionId: ghost, subjects: [subject] }], '{"topic":"x"}');
+
+    expect(result).toEqual({ delivered: 0, gone: 1, failed: 0 });
+    expect(await sessions().subscriptionsFor([subject])).toEqual([]);
+    expect(await sessions().getConnection(ghost)).toBeUndefined();
+  });
+
+  it('refuses (413) an HTTP message whose body fits the limit but whose envelope with its headers does not', async () => {
+    const w = await world();
+    const limit = 128 * 1024;
+    const body = JSON.stringify('x'.repeat(limit - 4 * 1024));
+    expect(Buffer.byteLength(body)).toBeLessThan(limit);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    for (let i = 0; i < 8; i++) headers[`x-padding-${i}`] = 'p'.repeat(1000);
+    const res = await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/big?timeout=0`, { auth: w.ownerAuth, body, headers });
+    expect(res.status).toBe(413);
+    expect(res.json()).toMatchObject({ status: 413, error: 'messages:payload.toolarge' });
+  });
+});
+
+describe('rules that need a long cache window and a short WebSocket wait', () => {
+  let gateway: LocalGateway;
+  const world = worldOn(() => gateway);
+  const saved = { CACHE_TTL_MS: process.env.CACHE_TTL_MS, MAX_WS_TIMEOUT_MS: process.env.MAX_WS_TIMEOUT_MS };
+
+  beforeAll(async () => {
+    // A minute of cache: only the invalidation by the change itself can make a policy change visible at once.
+    process.env.CACHE_TTL_MS = '60000';
+    process.env.MAX_WS_TIMEOUT_MS = '1000';
+    gateway = await startTestGateway();
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  it('applies a replaced policy at once in the container that replaced it', async () => {
+    const w = await world({ LATE: { 'thing:/': { grant: ['READ'] } } });
+    const late = await w.user('LATE');
+    const device = await late.ws();
+    try {
+      await device.subscribe();
+      // Cached now: LATE may not READ messages.
+      await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/before?timeout=0`, {
+        auth: w.ownerAuth,
+        body: '1',
+        headers: { 'content-type': 'application/json' },
+      });
+      const policy = (await http(gateway, 'GET', `/api/2/policies/${w.ns}:policy`, { auth: w.ownerAuth })).json() as { entries: Record<string, any> };
+      policy.entries.LATE.resources['message:/'] = { grant: ['READ'], revoke: [] };
+      expect((await putJson(gateway, `/api/2/policies/${w.ns}:policy`, w.ownerAuth, { entries: policy.entries })).status).toBe(204);
+      await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/after?timeout=0`, {
+        auth: w.ownerAuth,
+        body: '1',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect((await device.nextJson()).path).toBe('/inbox/messages/after');
+    } finally {
+      await device.close();
+    }
+  });
+
+  it('applies a changed policy entry at once in the container that changed it', async () => {
+    const w = await world({ LATE: { 'thing:/': { grant: ['READ'] } } });
+    const device = await (await w.user('LATE')).ws();
+    try {
+      await device.subscribe();
+      await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/before?timeout=0`, {
+        auth: w.ownerAuth,
+        body: '1',
+        headers: { 'content-type': 'application/json' },
+      });
+      const res = await putJson(gateway, `/api/2/policies/${w.ns}:policy/entries/LATE/resources/message:%2F`, w.ownerAuth, { grant: ['READ'], revoke: [] });
+      expect([201, 204]).toContain(res.status);
+      await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/after?timeout=0`, {
+        auth: w.ownerAuth,
+        body: '1',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect((await device.nextJson()).path).toBe('/inbox/messages/after');
+    } finally {
+      await device.close();
+    }
+  });
+
+  it('cuts a WebSocket wait to the configured longest wait (408 after it, not after the requested hour)', async () => {
+    const w = await world();
+    const issuer = await (await w.user('owner')).ws();
+    try {
+      const started = Date.now();
+      issuer.send(message(w, 'nobodyAnswers', { 'correlation-id': `cap-${w.ns}`, timeout: '3600s' }));
+      const error = await issuer.nextJson(10_000);
+      expect(error).toMatchObject({ status: 408, headers: { 'correlation-id': `cap-${w.ns}` } });
+      expect(Date.now() - started).toBeLessThan(9_000);
+    } finally {
+      await issuer.close();
+    }
+  });
+});
