@@ -2,8 +2,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AddressPolicy } from '../../lambdas/core/targets/addresses';
-import { compileConnection, keepMaskedPassword, maskPassword, parseConnection } from '../../lambdas/core/targets/connection';
-import { encodePathValue, hasDotSegment, resolvePlaceholders } from '../../lambdas/core/targets/placeholders';
+import { compileConnection, isConnectionId, keepMaskedPassword, maskedDocument, maskPassword, parseConnection } from '../../lambdas/core/targets/connection';
+import { checkPlaceholders, encodePathValue, hasDotSegment, resolvePlaceholders } from '../../lambdas/core/targets/placeholders';
 import { sqsSafe } from '../../lambdas/gateway/sqs';
 import { selectTargets } from '../../lambdas/core/targets/select';
 import { AddressRefusedError, checkTargetHost, push } from '../../lambdas/gateway/push';
@@ -253,5 +253,190 @@ describe('target selection', () => {
 
   it('picks nothing of a connection that is not open', () => {
     expect(selectTargets([{ ...connection, open: false }], readers, facts)).toEqual([]);
+  });
+});
+
+describe('every refusal of the connection model, with its reason', () => {
+  const target = base.targets[0]!;
+  const withTarget = (change: Record<string, unknown>) => ({ ...base, targets: [{ ...target, ...change }] });
+  const refusal = (body: unknown, id = 'c1', generated = false): { error?: string; description?: string } => {
+    try {
+      parseConnection(body, id, generated);
+    } catch (e) {
+      return e as { error?: string; description?: string };
+    }
+    return {};
+  };
+
+  it.each([
+    ['not an object', [], /must be a JSON object/],
+    ['an unknown field', { ...base, ssl: true }, /The field 'ssl' is not supported/],
+    ['an id that is not one', base, /The connection id 'a b' is not valid/, 'a b'],
+    ['another type', { ...base, connectionType: 'mqtt' }, /The connectionType 'mqtt' is not supported/],
+    ["Ditto's failed status", { ...base, connectionStatus: 'failed' }, /must be 'open', 'closed' or 'unknown'/],
+    ['a source', { ...base, sources: [{}] }, /have no sources/],
+    ['payload mapping definitions', { ...base, mappingDefinitions: { a: {} } }, /mappingDefinitions\) is not supported/],
+    ['validateCertificates that is not a boolean', { ...base, validateCertificates: 'no' }, /'validateCertificates' must be true or false/],
+    ['tags that are not strings', { ...base, tags: [1] }, /'tags' must be an array of strings/],
+    ['no targets', { ...base, targets: [] }, /needs at least one target/],
+    ['21 targets', { ...base, targets: Array.from({ length: 21 }, () => target) }, /at most 20 targets/],
+    ['a target that is not an object', { ...base, targets: ['x'] }, /targets\[0\] must be a JSON object/],
+    ['an unknown target field', withTarget({ qos: 1 }), /targets\[0\]\.qos is not supported/],
+    ['target payload mapping', withTarget({ payloadMapping: ['js'] }), /payload mapping is not supported/],
+    ['an address that is not a string', withTarget({ address: 1 }), /address must be a string 'VERB:\/path'/],
+    ['an address without a colon', withTarget({ address: 'POST/x' }), /Expect '<VERB>:\/<path>'/],
+    ['an unknown verb', withTarget({ address: 'SEND:/x' }), /The method 'SEND' is not supported. Supported methods are: POST, PUT, PATCH, GET, DELETE/],
+    ['a path without a slash', withTarget({ address: 'POST:x' }), /the path after 'POST:' must start with '\/'/],
+    ['an unclosed placeholder', withTarget({ address: 'POST:/{{ thing:id' }), /an unclosed '\{\{'/],
+    ['a header placeholder in the address', withTarget({ address: 'POST:/{{ header:x }}' }), /the placeholder '\{\{ header:x \}\}' is not supported/],
+    ['an empty header placeholder in a header', withTarget({ headerMapping: { a: '{{ header: }}' } }), /placeholder '\{\{ header: \}\}' is not supported/],
+    ['a placeholder function', withTarget({ address: 'POST:/{{ thing:id | fn:lower() }}' }), /placeholder functions/],
+    ['no topics', withTarget({ topics: [] }), /topics' must be a non-empty array of non-empty strings/],
+    ['an empty topic', withTarget({ topics: [' '] }), /topics' must be a non-empty array/],
+    ['an unknown topic', withTarget({ topics: ['_/_/things/twin/commands'] }), /is not one of Ditto's topics/],
+    ['an invalid namespace', withTarget({ topics: ['_/_/things/live/messages?namespaces=a,-b'] }), /'-b' in the topic/],
+    [
+      'an invalid filter',
+      withTarget({ topics: ['_/_/things/live/messages?filter=eq('] }),
+      /filter of the topic '_\/_\/things\/live\/messages' is not valid RQL/,
+    ],
+    ['an unknown topic option', withTarget({ topics: ['_/_/things/live/messages?extraFields=x'] }), /topic option 'extraFields' is not supported/],
+    ['no authorization context', withTarget({ authorizationContext: [] }), /authorizationContext' must be a non-empty array/],
+    ['header mapping that is not an object', withTarget({ headerMapping: ['a'] }), /headerMapping must be a JSON object of strings/],
+    ['a header name with a space', withTarget({ headerMapping: { 'a b': 'x' } }), /headerMapping\['a b'\] must be a header name mapped to a string/],
+    ['a header mapped to a number', withTarget({ headerMapping: { a: 1 } }), /headerMapping\['a'\] must be a header name/],
+    ['another acknowledgement label', withTarget({ issuedAcknowledgementLabel: 'twin-persisted' }), /only 'live-response' is supported/],
+    ['specific config that is not an object', { ...base, specificConfig: 'x' }, /'specificConfig' must be a JSON object/],
+    ['an unknown specific config', { ...base, specificConfig: { idleTimeout: '1s' } }, /specificConfig\.idleTimeout is not supported/],
+    ['parallelism 65', { ...base, specificConfig: { parallelism: 65 } }, /parallelism must be an integer 1\.\.64/],
+    ['parallelism 1.5', { ...base, specificConfig: { parallelism: '1.5' } }, /parallelism must be an integer/],
+    ['a verb to omit the body for that is not one', { ...base, specificConfig: { omitRequestBody: ['GET', 'SEND'] } }, /omitRequestBody must list HTTP verbs/],
+    ['omitRequestBody of another type', { ...base, specificConfig: { omitRequestBody: 3 } }, /omitRequestBody must list HTTP verbs/],
+  ])('refuses %s', (_what, body, reason, id = 'c1') => {
+    const e = refusal(body, id as string);
+    expect(e.error).toBe('connectivity:connection.configuration.invalid');
+    expect(e.description).toMatch(reason as RegExp);
+  });
+
+  it('accepts the largest values it allows', () => {
+    expect(parseConnection({ ...base, targets: Array.from({ length: 20 }, () => target) }, 'c1').compiled.targets).toHaveLength(20);
+    expect(compileConnection({ ...base, specificConfig: { parallelism: 64 } }).parallelism).toBe(64);
+    expect(compileConnection({ ...base, specificConfig: { parallelism: '1' } }).parallelism).toBe(1);
+    expect(isConnectionId('x'.repeat(100))).toBe(true);
+    expect(isConnectionId('x'.repeat(101))).toBe(false);
+  });
+
+  it('refuses a document just over 32 KiB and accepts one just under', () => {
+    const padded = (n: number) => ({ ...base, name: 'x'.repeat(n - JSON.stringify({ ...base, name: '' }).length) });
+    expect(() => parseConnection(padded(32 * 1024), 'c1')).not.toThrow();
+    expect(refusal(padded(32 * 1024 + 1)).description).toMatch(/at most 32768 characters/);
+  });
+
+  it('refuses an id in a POST body and a different one in a PUT body, accepts the same one', () => {
+    expect(refusal({ ...base, id: 'c1' }, 'c1', true)).toMatchObject({ error: 'connectivity:id.notsettable', description: /will be generated/ });
+    expect(refusal({ ...base, id: 'c2' }, 'c1')).toMatchObject({ error: 'connectivity:id.notsettable', description: /equal to the ID in the path/ });
+    expect(parseConnection({ ...base, id: 'c1' }, 'c1').document.id).toBe('c1');
+  });
+
+  it.each([
+    ['no port', 'https://hooks.example.com'],
+    ['a query', 'https://hooks.example.com:443/x?a=1'],
+    ['a fragment', 'https://hooks.example.com:443/#x'],
+    ['port 0', 'http://h:0'],
+    ['port 65536', 'http://h:65536'],
+    ['not a string', 42],
+  ])('refuses a uri with %s as connectivity:connection.uri.invalid', (_what, uri) => {
+    expect(refusal({ ...base, uri }).error).toBe('connectivity:connection.uri.invalid');
+  });
+
+  it('accepts ports 1 and 65535, IPv6 literals, and a uri without credentials or path', () => {
+    expect(compileConnection({ ...base, uri: 'http://h:1' }).baseUrl).toBe('http://h:1');
+    expect(compileConnection({ ...base, uri: 'http://h:65535/' }).baseUrl).toBe('http://h:65535');
+    const v6 = compileConnection({ ...base, uri: 'https://[2001:db8::1]:8443/hooks' });
+    expect(v6).toMatchObject({ baseUrl: 'https://[2001:db8::1]:8443/hooks' });
+    expect(v6.basicAuth).toBeUndefined();
+    // A user without a password is Basic with an empty password.
+    expect(compileConnection({ ...base, uri: 'http://only@h:80' }).basicAuth).toBe('only:');
+  });
+});
+
+describe('what the connection model keeps', () => {
+  it('keeps the given document with the id first, no sources, and the status it was given', () => {
+    const { document } = parseConnection({ ...base, connectionStatus: 'closed', name: 'hooks', tags: ['a'] }, 'c1');
+    expect(Object.keys(document)[0]).toBe('id');
+    expect(document).toMatchObject({ id: 'c1', connectionStatus: 'closed', sources: [], name: 'hooks', tags: ['a'] });
+  });
+
+  it('compiles open/closed, certificate checks, header mappings (lower-cased) and live responses', () => {
+    const closed = compileConnection({ ...base, connectionStatus: 'closed', validateCertificates: false });
+    expect(closed).toMatchObject({ open: false, validateCertificates: false });
+    expect(compileConnection({ ...base, validateCertificates: true })).toMatchObject({ open: true, validateCertificates: true });
+    const t = compileConnection({
+      ...base,
+      targets: [{ ...base.targets[0], headerMapping: { 'X-Device': '{{ header:device }}', plain: 'v' }, issuedAcknowledgementLabel: 'live-response' }],
+    }).targets[0]!;
+    expect(t.headerMapping).toEqual({ 'x-device': '{{ header:device }}', plain: 'v' });
+    expect(t.liveResponse).toBe(true);
+    expect(t.liveMessages).toEqual({});
+    expect(compileConnection(base).targets[0]!.headerMapping).toEqual({});
+  });
+
+  it('keeps payloadMapping [] and mappingDefinitions {} (what Ditto shows for none)', () => {
+    expect(() => parseConnection({ ...base, mappingDefinitions: {}, targets: [{ ...base.targets[0], payloadMapping: [] }] }, 'c1')).not.toThrow();
+  });
+
+  it('masks only the password, also without a scheme or with user info only', () => {
+    expect(maskPassword('user@host:80')).toBe('*****');
+    expect(maskPassword('plain-text')).toBe('plain-text');
+    expect(maskPassword('http://user@host:80')).toBe('http://user@host:80');
+    expect(maskPassword('http://a:b@h:80/p@q')).toBe('http://a:*****@h:80/p@q');
+    expect(maskedDocument({ uri: 'http://a:b@h:80' })).toEqual({ uri: 'http://a:*****@h:80' });
+    expect(maskedDocument({ name: 'x' })).toEqual({ name: 'x' });
+  });
+
+  it('keeps the stored password only when the incoming uri is exactly the masked stored one', () => {
+    const stored = { uri: 'http://u:secret@h:80' };
+    expect(keepMaskedPassword({ uri: 'http://u:*****@h:80' }, undefined)).toEqual({ uri: 'http://u:*****@h:80' });
+    expect(keepMaskedPassword('not an object', stored)).toBe('not an object');
+    expect(keepMaskedPassword({ uri: 'http://h:80' }, { uri: 'http://h:80' })).toEqual({ uri: 'http://h:80' });
+  });
+});
+
+describe('placeholder checks and values', () => {
+  const source = { thingId: 'ns:n', namespace: 'ns', name: 'n', topic: 'ns/n/things/live/messages/s', subject: 's', headers: { a: null, b: { x: 1 } } };
+
+  it('resolves every name it accepts', () => {
+    const names = [
+      'thing:id',
+      'entity:id',
+      'thing:namespace',
+      'entity:namespace',
+      'topic:namespace',
+      'thing:name',
+      'entity:name',
+      'topic:entityName',
+      'topic:subject',
+    ];
+    expect(names.map((n) => resolvePlaceholders(`{{ ${n} }}`, source))).toEqual(['ns:n', 'ns:n', 'ns', 'ns', 'ns', 'n', 'n', 'n', 's']);
+    expect(resolvePlaceholders('{{ feature:id }}', { ...source, featureId: 'f' })).toBe('f');
+    for (const n of names) expect(() => checkPlaceholders(`{{ ${n} }}`, 'x', false)).not.toThrow();
+  });
+
+  it('treats a null header as missing and shows an object header as JSON', () => {
+    expect(resolvePlaceholders('{{ header:a }}', source)).toBeUndefined();
+    expect(resolvePlaceholders('{{ header:b }}', source)).toBe('{"x":1}');
+  });
+
+  it('allows header placeholders only where asked, and checks every placeholder of a template', () => {
+    expect(() => checkPlaceholders('{{ header:x }}', 'h', true)).not.toThrow();
+    expect(() => checkPlaceholders('/{{ thing:id }}/{{ nope }}', 'where', false)).toThrow(
+      expect.objectContaining({ description: "where: the placeholder '{{ nope }}' is not supported." }),
+    );
+    expect(() => checkPlaceholders('/{{ thing:id }}/{{ thing:id', 'where', false)).toThrow(
+      expect.objectContaining({ description: "where: an unclosed '{{' in '/{{ thing:id }}/{{ thing:id'." }),
+    );
+    expect(() => checkPlaceholders("{{ thing:id | fn:default('x') }}", 'where', false)).toThrow(
+      expect.objectContaining({ description: "where: placeholder functions ('thing:id | fn:default('x')') are not supported." }),
+    );
   });
 });

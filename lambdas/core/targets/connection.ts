@@ -286,6 +286,3 @@ export function keepMaskedPassword(incoming: unknown, stored: ConnectionDocument
   if (maskPassword(stored.uri) !== incoming.uri || !incoming.uri.includes(`:${PASSWORD_MASK}@`)) return incoming;
   return { ...incoming, uri: stored.uri };
 }
-
-/** Whether any target of this connection takes live messages at all. */
-export const takesLiveMessages = (c: CompiledConnection): boolean => c.open && c.targets.some((t) => t.liveMessages !== undefined);
