@@ -179,6 +179,26 @@ describe('the address rule', () => {
     expect(closed.refusal(ip)).toBeUndefined();
   });
 
+  it('reads allowed networks with or without a prefix, and refuses what is not a network', () => {
+    expect(new AddressPolicy(['10.9.8.7']).refusal('10.9.8.7')).toBeUndefined();
+    expect(new AddressPolicy(['10.9.8.7']).refusal('10.9.8.6')).toMatch(/private/);
+    expect(new AddressPolicy(['fd00::1']).refusal('fd00::1')).toBeUndefined();
+    expect(new AddressPolicy(['fd00::1']).refusal('fd00::2')).toMatch(/private/);
+    expect(new AddressPolicy(['10.0.0.0/0']).refusal('192.168.1.1')).toBeUndefined();
+    for (const bad of ['10.0.0.0/-1', '10.0.0.0/33', 'fd00::/129', '10.0.0.0/1.5', 'example.com/8', '']) {
+      expect(() => new AddressPolicy([bad])).toThrow(`'${bad}' is not a CIDR network`);
+    }
+    expect(new AddressPolicy().refusal('not-an-ip')).toBe("'not-an-ip' is not an IP address");
+  });
+
+  it('allows an IPv4 network also when it is reached through an IPv6 form', () => {
+    const loopback = new AddressPolicy(['127.0.0.0/8']);
+    expect(loopback.refusal('::ffff:127.0.0.1')).toBeUndefined();
+    expect(loopback.refusal('::ffff:7f00:1')).toBeUndefined();
+    expect(loopback.refusal('64:ff9b::7f00:1')).toBeUndefined();
+    expect(loopback.refusal('::ffff:10.0.0.1')).toMatch(/private/);
+  });
+
   it('allows the networks the operator names, and only those', () => {
     const policy = new AddressPolicy(['10.1.0.0/16', '::1/128']);
     expect(policy.refusal('10.1.2.3')).toBeUndefined();
