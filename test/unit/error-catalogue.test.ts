@@ -199,6 +199,44 @@ describe('what the parsers tell clients about bad input', () => {
         },
         'ns:p',
       ),
+    'policy with an empty entry label': () => parsePolicy({ entries: { '': { subjects: {}, resources: {} } } }, 'ns:p'),
+    'policy with a control character in a subject': () => parsePolicy({ entries: { A: { subjects: { 'u:\u0001': { type: 't' } }, resources: {} } } }, 'ns:p'),
+    'policy with a subject id of 1025 characters': () =>
+      parsePolicy({ entries: { A: { subjects: { [`u:${'x'.repeat(1023)}`]: { type: 't' } }, resources: {} } } }, 'ns:p'),
+    'policy with a subject id of 1024 characters': () =>
+      Object.keys(parsePolicy({ entries: { A: { subjects: { [`u:${'x'.repeat(1022)}`]: { type: 't' } }, resources: {} } } }, 'ns:p').entries.A!.subjects)[0]!
+        .length,
+    'policy with an entry that is not an object': () => parsePolicy({ entries: { A: 1 } }, 'ns:p'),
+    'policy with a subject that is not an object': () => parsePolicy({ entries: { A: { subjects: { 'u:a': 1 }, resources: {} } } }, 'ns:p'),
+    'policy with a subject type that is a number': () => parsePolicy({ entries: { A: { subjects: { 'u:a': { type: 1 } }, resources: {} } } }, 'ns:p'),
+    'policy with a resource without type': () => parsePolicy({ entries: { A: { subjects: {}, resources: { ':/': { grant: [], revoke: [] } } } } }, 'ns:p'),
+    'policy with a resource without colon': () => parsePolicy({ entries: { A: { subjects: {}, resources: { thing: { grant: [], revoke: [] } } } } }, 'ns:p'),
+    'policy with a resource that is not an object': () => parsePolicy({ entries: { A: { subjects: {}, resources: { 'thing:/': 1 } } } }, 'ns:p'),
+    'policy with grant not an array': () => parsePolicy({ entries: { A: { subjects: {}, resources: { 'thing:/': { grant: 'READ' } } } } }, 'ns:p'),
+    'policy with revoke absent': () =>
+      parsePolicy({ entries: { A: { subjects: {}, resources: { 'thing:/': { grant: ['READ'] } } } } }, 'ns:p').entries.A!.resources,
+    'policy with an unknown revoke': () => parsePolicy({ entries: { A: { subjects: {}, resources: { 'thing:/': { grant: [], revoke: [1] } } } } }, 'ns:p'),
+    'policy with 200 entries': () =>
+      Object.keys(
+        parsePolicy(
+          { entries: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`E${i}`, { subjects: { [`u:${i}`]: { type: 't' } }, resources: {} }])) },
+          'ns:p',
+        ).entries,
+      ).length,
+    'policy with 512 subjects': () =>
+      Object.keys(
+        parsePolicy(
+          { entries: { A: { subjects: Object.fromEntries(Array.from({ length: 512 }, (_, i) => [`u:${i}`, { type: 't' }])), resources: {} } } },
+          'ns:p',
+        ).entries.A!.subjects,
+      ).length,
+    'policy with 513 subjects': () =>
+      parsePolicy(
+        { entries: { A: { subjects: Object.fromEntries(Array.from({ length: 513 }, (_, i) => [`u:${i}`, { type: 't' }])), resources: {} } } },
+        'ns:p',
+      ),
+    'policy over 100k characters': () => parsePolicy({ entries: { A: { subjects: { 'u:a': { type: 'x'.repeat(102_400) } }, resources: {} } } }, 'ns:p'),
+    'policy of the same policyId': () => parsePolicy({ policyId: 'ns:p', entries: {} }, 'ns:p').policyId,
     'creation restriction not an object': () => parseCreationRestriction('x'),
     'creation restriction with an unknown type': () => parseCreationRestriction({ grant: [{ 'resource-types': ['car'] }] }),
     'creation restriction with a rule that is not an object': () => parseCreationRestriction({ grant: ['x'] }),
