@@ -1,3 +1,8 @@
+import { payloadKind } from '../../lambdas/core/protocol/payload';
+
+/** The router's own payload rule (one source of truth): JSON types carry JSON, `text/*` a string, else base64 bytes. */
+export { payloadKind };
+
 /**
  * Pure helpers of the live console (no DOM): what an arriving envelope is, how its payload reads,
  * what a token says, and a bounded newest-first list. Unit-tested in test/unit/console-format.test.ts.
@@ -100,17 +105,6 @@ export function bytesToBase64(bytes: Uint8Array): string {
 export function toHex(bytes: Uint8Array, max = 256): string {
   const shown = Array.from(bytes.slice(0, max), (b) => b.toString(16).padStart(2, '0')).join(' ');
   return bytes.length > max ? `${shown} …` : shown;
-}
-
-type PayloadKind = 'json' | 'text' | 'binary';
-
-/** The router's payload rule: JSON types carry JSON, `text/*` (and no type) a string, anything else base64 bytes. */
-export function payloadKind(contentType: string | undefined): PayloadKind {
-  if (contentType === undefined) return 'text';
-  const mime = contentType.split(';')[0]!.trim().toLowerCase();
-  if (mime === 'application/json' || mime.endsWith('+json')) return 'json';
-  if (mime.startsWith('text/')) return 'text';
-  return 'binary';
 }
 
 export function payloadView(value: unknown, contentType: string | undefined): PayloadView {

@@ -6,7 +6,7 @@ import type { LocalGateway } from '../../local/gateway';
 import { fanOut } from '../../lambdas/gateway/fanout';
 import { sessions } from '../../lambdas/store/repositories';
 import { http, putJson, startTestGateway, uniqueName } from '../support/harness';
-import { message, worldOn } from '../support/world';
+import { message, type World, worldOn } from '../support/world';
 
 describe('rules with the default configuration', () => {
   let gateway: LocalGateway;
@@ -63,54 +63,42 @@ describe('rules that need a long cache window and a short WebSocket wait', () =>
     }
   });
 
-  it('applies a replaced policy at once in the container that replaced it', async () => {
-    const w = await world({ LATE: { 'thing:/': { grant: ['READ'] } } });
-    const late = await w.user('LATE');
-    const device = await late.ws();
-    try {
-      await device.subscribe();
-      // Cached now: LATE may not READ messages.
-      await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/before?timeout=0`, {
-        auth: w.ownerAuth,
-        body: '1',
-        headers: { 'content-type': 'application/json' },
-      });
-      const policy = (await http(gateway, 'GET', `/api/2/policies/${w.ns}:policy`, { auth: w.ownerAuth })).json() as { entries: Record<string, any> };
-      policy.entries.LATE.resources['message:/'] = { grant: ['READ'], revoke: [] };
-      expect((await putJson(gateway, `/api/2/policies/${w.ns}:policy`, w.ownerAuth, { entries: policy.entries })).status).toBe(204);
-      await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/after?timeout=0`, {
-        auth: w.ownerAuth,
-        body: '1',
-        headers: { 'content-type': 'application/json' },
-      });
-      expect((await device.nextJson()).path).toBe('/inbox/messages/after');
-    } finally {
-      await device.close();
-    }
-  });
-
-  it('applies a changed policy entry at once in the container that changed it', async () => {
+  /**
+   * LATE may not READ messages at first (cached so); `grant` gives it READ; the very next message reaches it only if
+   * the change invalidated this container's cache (the cache window is a minute).
+   */
+  async function seesTheChangeAtOnce(grant: (w: World) => Promise<number>): Promise<void> {
     const w = await world({ LATE: { 'thing:/': { grant: ['READ'] } } });
     const device = await (await w.user('LATE')).ws();
+    const send = (subject: string) =>
+      http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/${subject}?timeout=0`, {
+        auth: w.ownerAuth,
+        body: '1',
+        headers: { 'content-type': 'application/json' },
+      });
     try {
       await device.subscribe();
-      await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/before?timeout=0`, {
-        auth: w.ownerAuth,
-        body: '1',
-        headers: { 'content-type': 'application/json' },
-      });
-      const res = await putJson(gateway, `/api/2/policies/${w.ns}:policy/entries/LATE/resources/message:%2F`, w.ownerAuth, { grant: ['READ'], revoke: [] });
-      expect([201, 204]).toContain(res.status);
-      await http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/after?timeout=0`, {
-        auth: w.ownerAuth,
-        body: '1',
-        headers: { 'content-type': 'application/json' },
-      });
+      await send('before');
+      expect([201, 204]).toContain(await grant(w));
+      await send('after');
       expect((await device.nextJson()).path).toBe('/inbox/messages/after');
     } finally {
       await device.close();
     }
-  });
+  }
+
+  it('applies a replaced policy at once in the container that replaced it', () =>
+    seesTheChangeAtOnce(async (w) => {
+      const policy = (await http(gateway, 'GET', `/api/2/policies/${w.ns}:policy`, { auth: w.ownerAuth })).json() as { entries: Record<string, any> };
+      policy.entries.LATE.resources['message:/'] = { grant: ['READ'], revoke: [] };
+      return (await putJson(gateway, `/api/2/policies/${w.ns}:policy`, w.ownerAuth, { entries: policy.entries })).status;
+    }));
+
+  it('applies a changed policy entry at once in the container that changed it', () =>
+    seesTheChangeAtOnce(
+      async (w) =>
+        (await putJson(gateway, `/api/2/policies/${w.ns}:policy/entries/LATE/resources/message:%2F`, w.ownerAuth, { grant: ['READ'], revoke: [] })).status,
+    ));
 
   it('cuts a WebSocket wait to the configured longest wait (408 after it, not after the requested hour)', async () => {
     const w = await world();
