@@ -112,3 +112,66 @@ describe('like without backtracking', () => {
     expect(matchesLike(pattern, `${'x'.repeat(900)}#`)).toBe(true);
   });
 });
+
+describe('what each RQL operator decides', () => {
+  const context = {
+    thingId: 'org.acme:lamp',
+    namespace: 'org.acme',
+    subject: 'turnOff',
+    direction: 'inbox' as const,
+    featureId: 'light',
+    attributes: { floor: 2, room: 'kitchen', tags: ['a'], nested: { deep: 'x' }, nothing: null },
+  };
+  it.each([
+    ['and(eq(subject,"turnOff"),eq(direction,"inbox"))', true],
+    ['and(eq(subject,"turnOff"),eq(direction,"outbox"))', false],
+    ['and(eq(subject,"other"),eq(direction,"inbox"))', false],
+    ['or(eq(subject,"other"),eq(direction,"inbox"))', true],
+    ['or(eq(subject,"other"),eq(direction,"outbox"))', false],
+    ['not(eq(subject,"turnOff"))', false],
+    ['not(eq(subject,"other"))', true],
+    ['exists(featureId)', true],
+    ['exists(attributes/missing)', false],
+    ['exists(attributes/nothing)', true],
+    ['exists(attributes/nested/deep)', true],
+    ['exists(attributes/room/deeper)', false],
+    ['exists(attributes/tags/0)', false],
+    ['in(subject,"a","turnOff")', true],
+    ['in(subject,"a","b")', false],
+    ['in(attributes/floor,1,2)', true],
+    ['in(attributes/floor,"2")', false],
+    ['eq(attributes/floor,2)', true],
+    ['eq(attributes/floor,"2")', false],
+    ['ne(attributes/floor,2)', false],
+    ['ne(attributes/floor,3)', true],
+    ['ne(attributes/missing,3)', true],
+    ['gt(attributes/floor,1)', true],
+    ['gt(attributes/floor,2)', false],
+    ['ge(attributes/floor,2)', true],
+    ['ge(attributes/floor,3)', false],
+    ['lt(attributes/floor,3)', true],
+    ['lt(attributes/floor,2)', false],
+    ['le(attributes/floor,2)', true],
+    ['le(attributes/floor,1)', false],
+    ['gt(attributes/room,"bathroom")', true],
+    ['lt(attributes/room,"bathroom")', false],
+    ['ge(attributes/room,"kitchen")', true],
+    ['le(attributes/room,"kitchen")', true],
+    ['lt(attributes/room,"kitchen")', false],
+    ['gt(attributes/room,1)', false],
+    ['lt(attributes/missing,1)', false],
+    ['like(subject,"turn*")', true],
+    ['like(subject,"*Off")', true],
+    ['like(subject,"turn?ff")', true],
+    ['like(subject,"on*")', false],
+    ['like(attributes/floor,"2")', false],
+    ['eq(attributes/nested/deep,"x")', true],
+  ])('%s is %s', (filter, expected) => {
+    expect(matchesRql(parseRql(filter), context)).toBe(expected);
+  });
+
+  it('reads attributes only through a readable view, and none when there is none', () => {
+    expect(matchesRql(parseRql('exists(attributes/room)'), { ...context, attributes: undefined })).toBe(false);
+    expect(matchesRql(parseRql('exists(attributes/room)'), { ...context, attributes: 'not an object' })).toBe(false);
+  });
+});
