@@ -5,7 +5,17 @@
 import { getConfig } from '../config';
 import { HeaderInvalidError, MessageFormatInvalidError, RequestTimeoutError } from '../core/errors';
 import { isReader } from '../core/policy';
-import { correlationIdOf, errorEnvelope, type Envelope, forwardedHeaders, formatEnvelope, Header, messageResource, parseMessageTopic } from '../core/protocol';
+import {
+  correlationIdOf,
+  errorEnvelope,
+  type Envelope,
+  forwardedHeaders,
+  formatEnvelope,
+  Header,
+  isHttpFieldValue,
+  messageResource,
+  parseMessageTopic,
+} from '../core/protocol';
 import { postToConnection } from '../gateway/connections';
 import { type Correlation, correlationKey } from '../store/correlations';
 import { correlations } from '../store/repositories';
@@ -15,16 +25,13 @@ import type { Sender } from './send';
 
 export type ResponseOutcome = 'routed' | 'dropped';
 
-/** An HTTP issuer gets the status and content-type as its HTTP response: both must be carriable by HTTP. */
-const HTTP_FIELD_VALUE = /^[\t\x20-\x7E\x80-\xFF]*$/;
-
 function checkResponse(envelope: Envelope): void {
   const status = envelope.status!;
   if (status < 200) {
     throw new MessageFormatInvalidError(`A response needs a final HTTP status (200-599), got ${status}: informational statuses cannot answer a message.`);
   }
   const contentType = envelope.headers[Header.CONTENT_TYPE];
-  if (contentType !== undefined && (typeof contentType !== 'string' || !HTTP_FIELD_VALUE.test(contentType))) {
+  if (contentType !== undefined && (typeof contentType !== 'string' || !isHttpFieldValue(contentType))) {
     throw new HeaderInvalidError(Header.CONTENT_TYPE, 'A response content-type must be a string of visible Latin-1 characters, without line breaks.');
   }
 }

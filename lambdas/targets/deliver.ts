@@ -8,7 +8,7 @@
 import { getConfig } from '../config';
 import { inPool, Limiter } from '../core/collections';
 import { messageFromEnvelope, type LiveMessage, resourceOf } from '../core/messages';
-import { bodyToValue, type Envelope, formatEnvelope, Header, type HeaderValue, parseEnvelope } from '../core/protocol';
+import { bodyToValue, type Envelope, formatEnvelope, Header, type HeaderValue, isHttpFieldValue, parseEnvelope } from '../core/protocol';
 import type { CompiledConnection, CompiledTarget } from '../core/targets/connection';
 import { encodePathValue, hasDotSegment, type PlaceholderSource, resolvePlaceholders } from '../core/targets/placeholders';
 import { selectTargets, type TargetRecipient } from '../core/targets/select';
@@ -48,8 +48,6 @@ function placeholderSource(message: LiveMessage): PlaceholderSource {
   };
 }
 
-const HTTP_FIELD_VALUE = /^[\t\x20-\x7E\x80-\xFF]*$/;
-
 /**
  * The HTTP headers sent, as Ditto's default mapping does: content-type and correlation-id, then the
  * mapped headers whose placeholders resolve (they may override both), Basic credentials from the uri.
@@ -63,11 +61,11 @@ function requestHeaders(
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   if (withBody) headers['content-type'] = DITTO_PROTOCOL_TYPE;
-  if (message.correlationId !== undefined && HTTP_FIELD_VALUE.test(message.correlationId)) headers[Header.CORRELATION_ID] = message.correlationId;
+  if (message.correlationId !== undefined && isHttpFieldValue(message.correlationId)) headers[Header.CORRELATION_ID] = message.correlationId;
   for (const [name, template] of Object.entries(target.headerMapping)) {
     const value = resolvePlaceholders(template, source);
     // A value that cannot be an HTTP header value is left out like an unresolved one.
-    if (value !== undefined && HTTP_FIELD_VALUE.test(value)) headers[name] = value;
+    if (value !== undefined && isHttpFieldValue(value)) headers[name] = value;
   }
   if (connection.basicAuth !== undefined) headers.authorization = `Basic ${Buffer.from(connection.basicAuth).toString('base64')}`;
   return headers;

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LocalGateway } from '../../local/gateway';
-import { basic, bearer, http, putJson, startTestGateway, TestClient, uniqueName } from '../support/harness';
+import { basic, bearer, eventually, http, putJson, startTestGateway, TestClient, uniqueName } from '../support/harness';
 import { message, type World, worldOn } from '../support/world';
 
 const DEVOPS = basic('devops', 'foobar');
@@ -271,7 +271,7 @@ describe('connection targets', () => {
       // A second message reaches the reader's target only after the first job ended: the outsider's would have come with the first.
       await send(w, 'second');
       await endpoint.request(`/in/${w.ns}/device`);
-      await waitFor(() => endpoint.requestsTo(`/in/${w.ns}/device`).length === 2);
+      await eventually(() => endpoint.requestsTo(`/in/${w.ns}/device`).length === 2);
       expect(endpoint.requestsTo(`/out/${w.ns}/device`)).toEqual([]);
     });
 
@@ -289,7 +289,7 @@ describe('connection targets', () => {
       );
       await send(w, 'status');
       await send(w, 'alarmFire');
-      await waitFor(() => endpoint.requestsTo(`/all/${w.ns}`).length === 2);
+      await eventually(() => endpoint.requestsTo(`/all/${w.ns}`).length === 2);
       await endpoint.request(`/filtered/${w.ns}`);
       const filtered = endpoint.requestsTo(`/filtered/${w.ns}`).map((r) => JSON.parse(r.body).path);
       expect(filtered).toEqual(['/inbox/messages/alarmFire']);
@@ -490,11 +490,3 @@ describe('connection targets in a deployed stack (private addresses refused)', (
     expect((res.json() as { description: string }).description).toMatch(/may not be reached/);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -45,6 +45,9 @@ export const WITHHELD_HEADERS: readonly string[] = [
 const NEVER_FORWARDED = new Set(WITHHELD_HEADERS);
 const NEVER_FORWARDED_PREFIXES = ['x-amz', 'x-forwarded-', 'sec-', 'ditto-internal-'];
 
+/** A value HTTP can carry in a header field (visible Latin-1 and tabs, no line breaks). */
+export const isHttpFieldValue = (value: string): boolean => /^[\t\x20-\x7E\x80-\xFF]*$/.test(value);
+
 export function isForwardable(name: string, alsoWithheld: readonly string[] = []): boolean {
   return !NEVER_FORWARDED.has(name) && !alsoWithheld.includes(name) && !NEVER_FORWARDED_PREFIXES.some((p) => name.startsWith(p));
 }
