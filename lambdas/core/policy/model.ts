@@ -39,7 +39,7 @@ function parsePermissions(value: unknown, where: string): Permission[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new PolicyInvalidError(`${where} must be an array of permissions.`);
   return value.map((p) => {
-    if (typeof p !== 'string' || !(PERMISSIONS as readonly string[]).includes(p)) {
+    if (!(PERMISSIONS as readonly unknown[]).includes(p)) {
       throw new PolicyInvalidError(`${where} holds the unknown permission ${JSON.stringify(p)}; use ${PERMISSIONS.join(', ')}.`);
     }
     return p as Permission;
