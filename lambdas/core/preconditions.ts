@@ -13,14 +13,11 @@ export type PreconditionOutcome = 'proceed' | 'not-modified' | { readonly failed
 
 export const etagOf = (revision: number): string => `"rev:${revision}"`;
 
-/** The listed tags, or '*' (whitespace and commas between them). */
+/** The listed tags, or '*' (whitespace and commas between them; an empty entry never equals an ETag). */
 function tags(header: string): '*' | string[] {
   const text = header.trim();
   if (text === '*') return '*';
-  return text
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0);
+  return text.split(',').map((t) => t.trim());
 }
 
 const opaque = (tag: string) => (tag.startsWith('W/') ? tag.slice(2) : tag);
@@ -33,7 +30,7 @@ export function evaluatePreconditions(conditions: Preconditions, revision: numbe
   const current = revision === undefined ? undefined : etagOf(revision);
   if (conditions.ifMatch !== undefined) {
     const wanted = tags(conditions.ifMatch);
-    const matches = current !== undefined && (wanted === '*' || wanted.some((t) => !t.startsWith('W/') && t === current));
+    const matches = current !== undefined && (wanted === '*' || wanted.some((t) => t === current)); // a weak tag never equals the strong current ETag
     if (!matches) return { failed: 'if-match' };
   }
   if (conditions.ifNoneMatch !== undefined) {

@@ -104,7 +104,7 @@ export function recipientEnvelope(
   message: LiveMessage,
   originator: string | undefined,
   extraHeaders: Headers = {},
-  alsoWithheld: readonly string[] = [],
+  alsoWithheld?: readonly string[],
 ): Envelope {
   return {
     topic: message.topic,
