@@ -27,9 +27,8 @@ export const ack = (command: string): string => `${command}:ACK`;
 /** Returns the control frame, or undefined when the text is not one (then it must be an envelope). */
 export function parseControlFrame(text: string): ControlFrame | undefined {
   const trimmed = text.trim();
-  const q = trimmed.indexOf('?');
-  const command = q < 0 ? trimmed : trimmed.slice(0, q);
-  const query = new URLSearchParams(q < 0 ? '' : trimmed.slice(q + 1));
+  const command = trimmed.split('?', 1)[0]!;
+  const query = new URLSearchParams(trimmed.slice(command.length + 1));
   switch (command) {
     case START_SEND_MESSAGES: {
       const namespaces = query.get('namespaces');

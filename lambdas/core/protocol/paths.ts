@@ -79,17 +79,17 @@ export function parseMessagePath(path: string): MessageAddress {
   let featureId: string | undefined;
   if (rest.startsWith('/features/')) {
     const end = rest.indexOf('/', '/features/'.length);
-    if (end < 0) throw new MessageFormatInvalidError(`The path '${path.slice(0, 200)}' is not a message path.`);
+    if (end === -1) throw new MessageFormatInvalidError(`The path '${path.slice(0, 200)}' is not a message path.`);
     featureId = rest.slice('/features/'.length, end);
     if (featureId.length === 0) throw new MessageFormatInvalidError('The feature id in the message path must not be empty.');
     rest = rest.slice(end);
   }
   if (featureId === undefined && rest === `/${INBOX}/claim`) return { direction: INBOX, subject: 'claim' };
-  const match = /^\/(inbox|outbox)\/messages\/(.*)$/s.exec(rest);
+  const match = /^\/(inbox|outbox)\/messages\/(.*)/s.exec(rest);
   if (!match)
     throw new MessageFormatInvalidError(`The path '${path.slice(0, 200)}' is not a message path: '[/features/{featureId}]/{inbox|outbox}/messages/{subject}'.`);
   const direction = match[1] === INBOX ? INBOX : OUTBOX;
-  return { direction, subject: checkSubject(match[2] ?? ''), ...(featureId !== undefined ? { featureId } : {}) };
+  return { direction, subject: checkSubject(match[2]!), ...(featureId !== undefined ? { featureId } : {}) };
 }
 
 export const messageResource = (path: string): string => `message:${path}`;
