@@ -22,8 +22,8 @@ export function selectTargets(connections: readonly CompiledConnection[], reader
       const subscription = {
         connectionId: connection.id,
         subjects: target.authorizationContext,
-        ...(target.liveMessages.namespaces ? { namespaces: target.liveMessages.namespaces } : {}),
-        ...(target.liveMessages.filter !== undefined ? { filter: target.liveMessages.filter } : {}),
+        namespaces: target.liveMessages.namespaces,
+        filter: target.liveMessages.filter,
       };
       if (acceptsMessage(subscription, readers, facts, views)) out.push({ connectionId: connection.id, target: index });
     });
