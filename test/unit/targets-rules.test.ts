@@ -192,6 +192,16 @@ describe('password masking', () => {
     const incoming = { uri: 'http://user@h:80' };
     expect(keepMaskedPassword(incoming, { uri: 'http://user@h:80' })).toBe(incoming);
   });
+
+  it('keeps what is sent when there is no stored uri, when it is not an object, or when its uri is not the masked stored one', () => {
+    const stored = { uri: 'http://user:secret@h:80' };
+    expect(keepMaskedPassword({ uri: 'http://user:*****@h:80' }, undefined)).toEqual({ uri: 'http://user:*****@h:80' });
+    expect(keepMaskedPassword({ uri: 'http://user:*****@h:80' }, {})).toEqual({ uri: 'http://user:*****@h:80' });
+    expect(keepMaskedPassword(null, stored)).toBeNull();
+    expect(keepMaskedPassword({ uri: 42 }, stored)).toEqual({ uri: 42 });
+    expect(keepMaskedPassword({ uri: 'http://user:*****@other:80' }, stored)).toEqual({ uri: 'http://user:*****@other:80' });
+    expect(keepMaskedPassword({ uri: 'http://user:*****@h:80', name: 'n' }, stored)).toEqual({ uri: 'http://user:secret@h:80', name: 'n' });
+  });
 });
 
 describe('the address rule, exactly', () => {

@@ -270,6 +270,7 @@ export function maskPassword(uri: string): string {
   const rest = uri.slice(scheme.length);
   // A valid uri has no '/' in its user info; anything else is masked up to its last '@', over-masking rather than leaking.
   const at = URI.test(uri) ? rest.split('/')[0]!.lastIndexOf('@') : rest.lastIndexOf('@');
+  // Stryker disable next-line EqualityOperator: at === 0 is an empty user info, which the line below returns unchanged too
   if (at < 0) return uri;
   const userInfo = rest.slice(0, at);
   const colon = userInfo.indexOf(':');
@@ -286,7 +287,8 @@ export function maskedDocument(doc: ConnectionDocument): ConnectionDocument {
  * as user, host and port are unchanged: a round trip must not overwrite the secret with the mask.
  */
 export function keepMaskedPassword(incoming: unknown, stored: ConnectionDocument | undefined): unknown {
-  if (!isRecord(incoming) || typeof incoming.uri !== 'string' || typeof stored?.uri !== 'string') return incoming;
-  if (maskPassword(stored.uri) !== incoming.uri || !incoming.uri.includes(`:${PASSWORD_MASK}@`)) return incoming;
+  if (!isRecord(incoming) || typeof stored?.uri !== 'string' || incoming.uri !== maskPassword(stored.uri)) return incoming;
+  // Equal to the masked stored uri, so a string.
+  if (!(incoming.uri as string).includes(`:${PASSWORD_MASK}@`)) return incoming;
   return { ...incoming, uri: stored.uri };
 }
