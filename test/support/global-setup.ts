@@ -7,12 +7,18 @@ export default async function globalSetup(): Promise<void> {
   // Before the first AWS SDK request creates the InvokeStore (see local/env.ts).
   process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '256';
   await ensureDevKey(); // before the workers start, so that they all sign with one key
-  const dynamo = await startDynamoDbLocal();
   const names = Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [k, `test-${k}`])) as Record<TableKey, string>;
-  await createTables(dynamo.endpoint, names);
-  (globalThis as Record<string, unknown>).__DYNAMO__ = dynamo;
-  // Workers are forked after globalSetup and inherit this environment.
-  process.env.TEST_DYNAMODB_ENDPOINT = dynamo.endpoint;
+  // Mutation testing runs jest once per mutant: scripts/mutate.ts starts one DynamoDB Local for all of them.
+  const shared = process.env.TEST_DYNAMODB_ENDPOINT;
+  if (shared) {
+    await createTables(shared, names);
+  } else {
+    const dynamo = await startDynamoDbLocal();
+    await createTables(dynamo.endpoint, names);
+    (globalThis as Record<string, unknown>).__DYNAMO__ = dynamo;
+    // Workers are forked after globalSetup and inherit this environment.
+    process.env.TEST_DYNAMODB_ENDPOINT = dynamo.endpoint;
+  }
   // Handlers log through Powertools; tests that check logs raise the level themselves.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   process.env.POWERTOOLS_DEV ??= 'true'; // logs through console (capturable), no EMF output unless a test asks

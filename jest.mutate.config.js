@@ -1,0 +1,13 @@
+/**
+ * What `npm run mutate` runs per mutant of lambdas/ and lib/: unit, infrastructure and integration tests, against the
+ * one DynamoDB Local that scripts/mutate.ts starts. Left out: the browser and `npm start` tests (a page and a child
+ * process, whose code paths the integration tests already cover in-process).
+ */
+const base = require('./jest.config.js');
+
+module.exports = {
+  ...base,
+  // Stops a mutant's run at its first failing test (killed is killed); plain jest without Stryker is unaffected.
+  testEnvironment: '<rootDir>/test/support/bail-environment.js',
+  testPathIgnorePatterns: ['/node_modules/', '/test/integration/console\\.test\\.ts$', '/test/integration/npm-start\\.test\\.ts$'],
+};
