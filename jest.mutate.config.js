@@ -8,6 +8,6 @@ const base = require('./jest.config.js');
 module.exports = {
   ...base,
   // Stops a mutant's run at its first failing test (killed is killed); plain jest without Stryker is unaffected.
-  testEnvironment: '<rootDir>/test/support/bail-environment.js',
+  testEnvironment: require('node:path').join(__dirname, 'test', 'support', 'bail-environment.js'),
   testPathIgnorePatterns: ['/node_modules/', '/test/integration/console\\.test\\.ts$', '/test/integration/npm-start\\.test\\.ts$'],
 };

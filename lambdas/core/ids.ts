@@ -17,7 +17,7 @@ export interface NamespacedId {
 }
 
 export function parseNamespacedId(id: string): NamespacedId | undefined {
-  if (id.length === 0 || id.length > MAX_ID_LENGTH) return undefined;
+  if (id.length > MAX_ID_LENGTH) return undefined; // the empty id has no colon
   const colon = id.indexOf(':');
   if (colon < 0) return undefined;
   const namespace = id.slice(0, colon);

@@ -87,6 +87,20 @@ describe('recipient selection', () => {
     expect(asked).toEqual([['u:a'], ['u:b']]);
   });
 
+  it('subject sets that concatenate alike still see their own attributes', () => {
+    const both: Readers = { granted: new Set(['a', 'bc', 'ab', 'c']), revoked: new Set() };
+    const facts: MessageFacts = { ...context, attributesFor: (subjects) => ({ owner: subjects.join('+') }) };
+    const picked = selectRecipients(
+      [
+        { connectionId: '1', subjects: ['a', 'bc'], filter: 'eq(attributes/owner,"a+bc")' },
+        { connectionId: '2', subjects: ['ab', 'c'], filter: 'eq(attributes/owner,"ab+c")' },
+      ],
+      both,
+      facts,
+    );
+    expect(ids(picked.recipients)).toEqual(['1', '2']);
+  });
+
   it('a token is valid up to and including its expiry second, and one without expiry never expires', () => {
     expect(tokenExpired({ tokenExpiresAt: 100 }, 100_000)).toBe(false);
     expect(tokenExpired({ tokenExpiresAt: 100 }, 100_001)).toBe(true);

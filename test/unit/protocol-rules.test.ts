@@ -23,6 +23,7 @@ import {
   payloadKind,
   valueToBody,
 } from '../../lambdas/core/protocol';
+import { isHttpFieldValue } from '../../lambdas/core/protocol/headers';
 
 /** The DittoError a call throws (fails the test when it returns or throws something else). */
 function thrown(fn: () => unknown): DittoError {
@@ -160,6 +161,15 @@ describe('header limits', () => {
     expect(correlationIdOf({ 'correlation-id': 'c'.repeat(512) })).toBe('c'.repeat(512));
     const e = thrown(() => correlationIdOf({ 'correlation-id': 'c'.repeat(513) }));
     expect([e.error, e.description]).toEqual(['header.invalid', 'The correlation-id must be 1 to 512 characters.']);
+  });
+});
+
+describe('HTTP field values', () => {
+  it('are visible ASCII, Latin-1 and tabs, empty included', () => {
+    for (const ok of ['', 'text/plain; charset=utf-8', 'a\tb', 'caf\u00e9', '~ !']) expect(isHttpFieldValue(ok)).toBe(true);
+  });
+  it('refuse line breaks and controls anywhere in the value, and characters beyond Latin-1', () => {
+    for (const bad of ['\nx', 'x\n', 'a\r\nb', '\u0000', 'x\u007f', '\u0100', '\u{1F600}']) expect(isHttpFieldValue(bad)).toBe(false);
   });
 });
 
