@@ -14,18 +14,20 @@ const name = process.env.STRYKER_CHUNK ?? 'core';
 const chunk = CHUNKS[name];
 if (!chunk) throw new Error(`Unknown STRYKER_CHUNK '${name}'; one of: ${Object.keys(CHUNKS).join(', ')}`);
 const dir = `reports/mutation/${name}`;
+const unitOnly = chunk.jest === 'jest.unit.config.js';
 
 export default {
   packageManager: 'npm',
   testRunner: 'jest',
   // Related tests are found by coverage (perTest); jest's import graph cannot see handlers the local gateway loads.
-  jest: { projectType: 'custom', configFile: chunk.jest, enableFindRelatedTests: chunk.jest === 'jest.unit.config.js' },
+  jest: { projectType: 'custom', configFile: chunk.jest, enableFindRelatedTests: unitOnly },
   testRunnerNodeArgs: ['--experimental-vm-modules'],
   coverageAnalysis: 'perTest',
   mutate: chunk.mutate,
   ignoreStatic: true,
-  concurrency: 2,
-  timeoutMS: chunk.jest === 'jest.unit.config.js' ? 20000 : 30000,
+  // Two cores: for the integration chunks the type checker is idle most of the time, so two jest runners share them with it.
+  concurrency: unitOnly ? 2 : 3,
+  timeoutMS: unitOnly ? 20000 : 30000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: `${dir}/index.html` },
   jsonReporter: { fileName: `${dir}/mutation.json` },
