@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-/** @type {Record<string, { mutate: string[]; jest: string; tsconfig: string }>} */
+/** @type {Record<string, { mutate: string[]; jest: string; tsconfig: string; ignoreStatic?: boolean }>} */
 const CHUNKS = JSON.parse(readFileSync(new URL('./stryker.chunks.json', import.meta.url), 'utf8'));
 
 const name = process.env.STRYKER_CHUNK ?? 'core';
@@ -24,7 +24,8 @@ export default {
   testRunnerNodeArgs: ['--experimental-vm-modules'],
   coverageAnalysis: 'perTest',
   mutate: chunk.mutate,
-  ignoreStatic: true,
+  // The stack is synthesized in beforeAll hooks, outside any test: for lib/ such "static" mutants run every CDK test.
+  ignoreStatic: chunk.ignoreStatic ?? true,
   // Two cores: for the integration chunks the type checker is idle most of the time, so two jest runners share them with it.
   concurrency: unitOnly ? 2 : 3,
   timeoutMS: unitOnly ? 20000 : 30000,

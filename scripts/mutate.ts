@@ -23,7 +23,7 @@ async function main(args: readonly string[]): Promise<number> {
   const chunks = names.length > 0 ? names : Object.keys(CHUNKS);
   const unknown = chunks.filter((c) => !Object.hasOwn(CHUNKS, c));
   if (unknown.length > 0) throw new Error(`Unknown chunk(s) ${unknown.join(', ')}; one of: ${Object.keys(CHUNKS).join(', ')}`);
-  const needsDynamo = chunks.some((c) => CHUNKS[c as keyof typeof CHUNKS].jest !== 'jest.unit.config.js');
+  const needsDynamo = chunks.some((c) => CHUNKS[c as keyof typeof CHUNKS].jest === 'jest.mutate.config.js');
   const dynamo: LocalDynamo | undefined = needsDynamo ? await startDynamoDbLocal() : undefined;
   const stop = () => void dynamo?.stop().finally(() => process.exit(130));
   process.once('SIGINT', stop).once('SIGTERM', stop);

@@ -58,7 +58,7 @@ export async function verifyJwt(token: string, issuers: readonly IssuerConfig[])
     const { payload } = await jwtVerify(token, jwksFor(issuer.jwksUrl), {
       issuer: issuer.issuer,
       algorithms: ALGORITHMS,
-      ...(issuer.audience !== undefined ? { audience: issuer.audience } : {}),
+      audience: issuer.audience, // undefined: not checked
       clockTolerance: 5,
       // Without an expiry a stolen token would work forever, and an open WebSocket could never be closed for it.
       requiredClaims: ['exp'],

@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { authenticate, verifyBasic, verifyJwt } from '../../lambdas/auth/authenticate';
-import type { BasicUser, IssuerConfig } from '../../lambdas/config';
+import { authenticateDevops } from '../../lambdas/auth/devops';
+import type { BasicUser, Config, IssuerConfig } from '../../lambdas/config';
 import { DittoError } from '../../lambdas/core/errors';
 
 /** Every asymmetric algorithm the router accepts, each with its own key in the JWKS. */
@@ -16,6 +17,8 @@ type Alg = (typeof ALGORITHMS)[number];
 const keys = new Map<Alg, Awaited<ReturnType<typeof generateKeyPair>>['privateKey']>();
 let server: Server;
 let issuer: IssuerConfig;
+/** JWKS requests served (jose fetches a JWKS once per container, not per token). */
+let jwksFetches = 0;
 const now = () => Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
@@ -25,7 +28,9 @@ beforeAll(async () => {
     keys.set(alg, pair.privateKey);
     jwks.push({ ...(await exportJWK(pair.publicKey)), kid: alg, alg, use: 'sig' });
   }
-  server = createServer((_req, res) => {
+  server = createServer((req, res) => {
+    if (req.url === '/hang') return; // never answers
+    jwksFetches++;
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ keys: jwks }));
   });
@@ -91,6 +96,38 @@ describe('JWT', () => {
     expect(await refusal(verifyJwt('', [issuer]))).toBe('The JWT is empty or too long.');
     expect(await refusal(verifyJwt('a'.repeat(16 * 1024), [issuer]))).toBe('The JWT is malformed.');
     expect(await refusal(verifyJwt('a'.repeat(16 * 1024 + 1), [issuer]))).toBe('The JWT is empty or too long.');
+  });
+
+  it('fetches an issuer’s JWKS once for many tokens', async () => {
+    const own: IssuerConfig = { ...issuer, jwksUrl: `${issuer.jwksUrl}?once` };
+    const before = jwksFetches;
+    for (let i = 0; i < 3; i++) await verifyJwt(await token(), [own]);
+    expect(jwksFetches - before).toBe(1);
+  });
+
+  it('gives up on a JWKS endpoint that does not answer within 3 s', async () => {
+    const hanging: IssuerConfig = { ...issuer, jwksUrl: issuer.jwksUrl.replace('/jwks.json', '/hang') };
+    const started = Date.now();
+    expect(await refusal(verifyJwt(await token(), [hanging]))).toMatch(/^The JWT was rejected: .*timed out/);
+    // A deadline, not a performance figure: jose's own default would wait 5 s.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    expect(Date.now() - started).toBeLessThan(4500);
+  });
+
+  it('quotes at most 40 characters of a refused type and 200 of an unknown issuer', async () => {
+    const typ = `${'t'.repeat(40)}EXTRA`;
+    expect(await refusal(verifyJwt(await token({ typ }), [issuer]))).toBe(`A JWT of type '${'t'.repeat(40)}' is not an access or ID token.`);
+    const iss = `https://${'i'.repeat(192)}EXTRA`;
+    expect(await refusal(verifyJwt(await token({ iss }), [issuer]))).toBe(`The JWT issuer '${iss.slice(0, 200)}' is not accepted.`);
+  });
+
+  it('a typ header that is not a string is refused', async () => {
+    const t = await new SignJWT({ sub: 'alice' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'ES256', typ: 7 as unknown as string })
+      .setIssuer(issuer.issuer)
+      .setExpirationTime('5m')
+      .sign(keys.get('ES256')!);
+    expect(await refusal(verifyJwt(t, [issuer]))).toBe("A JWT of type '7' is not an access or ID token.");
   });
 
   it('a token that is not a JWS is malformed', async () => {
@@ -168,6 +205,10 @@ describe('HTTP Basic', () => {
     }
   });
 
+  it('an empty user name is a name like any other (the first colon splits)', () => {
+    expect(verifyBasic(basic(':secret'), [{ username: '', password: 'secret', subject: 'local:anonymous' }])).toEqual({ subjects: ['local:anonymous'] });
+  });
+
   it('is refused with a hint when no Basic users are configured', () => {
     expect(syncRefusal(() => verifyBasic(basic('alice:secret'), []))).toBe('HTTP Basic authentication is not enabled: use a Bearer token.');
   });
@@ -219,5 +260,47 @@ describe('credentials', () => {
       'No credentials were provided: send an Authorization header (or access_token query parameter on the WebSocket).',
     );
     expect(await refusal(authenticate({ accessToken: '' }, [issuer], users))).toMatch(/^No credentials were provided/);
+  });
+});
+
+describe('the devops identity', () => {
+  const config = {
+    issuers: [] as IssuerConfig[],
+    basicUsers: [{ username: 'alice', password: 'secret', subject: 'local:alice' }],
+    devopsUsers: [{ username: 'devops', password: 'foobar', subject: 'local:devops' }],
+    devopsSubjects: ['test:ops'],
+  };
+  const as = (c: typeof config) => c as unknown as Config;
+  const basic = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
+  beforeAll(() => {
+    config.issuers = [issuer];
+  });
+
+  it('is the devops Basic user, with any spacing and case of the scheme', async () => {
+    for (const header of [basic('devops:foobar'), `  basic   ${Buffer.from('devops:foobar').toString('base64')} `]) {
+      await expect(authenticateDevops(header, as(config))).resolves.toEqual({ subjects: ['local:devops'] });
+    }
+  });
+
+  it('is a token subject the operator listed', async () => {
+    await expect(authenticateDevops(`Bearer ${await token({ claims: { sub: 'ops' } })}`, as(config))).resolves.toMatchObject({ subjects: ['test:ops'] });
+  });
+
+  it('is not another authenticated identity: a token subject not listed, a dev Basic user (401, as Ditto)', async () => {
+    for (const header of [`Bearer ${await token()}`, basic('alice:secret')]) {
+      expect(await refusal(authenticateDevops(header, as(config)))).toBe(
+        'Authenticate as the devops user (locally HTTP Basic devops/foobar) or as a subject listed in devopsSubjects.',
+      );
+    }
+  });
+
+  it('is not the devops credentials where no devops user is configured', async () => {
+    const none = { ...config, devopsUsers: [] };
+    expect(await refusal(authenticateDevops(basic('devops:foobar'), as(none)))).toBe('The username or password is wrong.');
+  });
+
+  it('a wrong devops password or no credentials are not authenticated at all', async () => {
+    expect(await refusal(authenticateDevops(basic('devops:wrong'), as(config)))).toBe('The username or password is wrong.');
+    expect(await refusal(authenticateDevops(undefined, as(config)))).toMatch(/^No credentials were provided/);
   });
 });
