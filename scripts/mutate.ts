@@ -1,19 +1,49 @@
 /**
  * `npm run mutate [chunk ...] [-- stryker options]`: mutation testing of lambdas/ and lib/, chunk by chunk
- * (stryker.chunks.json lists them; default all). One DynamoDB Local serves every jest run of every chunk: tests
- * isolate themselves by unique ids, so a mutant costs its covering tests, not a JVM start. Scores per folder:
+ * (stryker.chunks.json lists them; default all). One DynamoDB Local serves every jest run of a chunk: tests isolate
+ * themselves by unique ids, so a mutant costs its covering tests, not a JVM start. Scores per folder:
  * `npm run mutate:scores`.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { type LocalDynamo, startDynamoDbLocal } from '../local/dynamodb';
 import CHUNKS from '../stryker.chunks.json';
 
-function runChunk(chunk: string, strykerArgs: readonly string[], endpoint: string | undefined): Promise<number> {
-  const child = spawn('npx', ['stryker', 'run', 'stryker.config.mjs', ...strykerArgs], {
-    stdio: 'inherit',
-    env: { ...process.env, STRYKER_CHUNK: chunk, ...(endpoint ? { TEST_DYNAMODB_ENDPOINT: endpoint } : {}) },
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+type Chunk = keyof typeof CHUNKS;
+const STRYKER = join(__dirname, '..', 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js');
+
+let running: ChildProcess | undefined;
+let dynamo: LocalDynamo | undefined;
+
+/**
+ * One chunk, with a DynamoDB Local of its own when its tests need one: a run that Stryker kills on a timeout
+ * cannot clean up, and what it leaves (connections count against a global limit) must not reach the next chunk.
+ */
+async function runChunk(chunk: Chunk, strykerArgs: readonly string[]): Promise<number> {
+  dynamo = CHUNKS[chunk].jest === 'jest.mutate.config.js' ? await startDynamoDbLocal() : undefined;
+  try {
+    // Stryker itself, not through npx: a signal must reach the process that runs the mutants.
+    const child = spawn(process.execPath, [STRYKER, 'run', 'stryker.config.mjs', ...strykerArgs], {
+      stdio: 'inherit',
+      env: { ...process.env, STRYKER_CHUNK: chunk, ...(dynamo ? { SHARED_DYNAMODB_ENDPOINT: dynamo.endpoint } : {}) },
+    });
+    running = child;
+    return await new Promise<number>((resolve) => {
+      child.once('error', () => resolve(1));
+      child.once('exit', (code) => resolve(code ?? 1));
+    });
+  } finally {
+    running = undefined;
+    await dynamo?.stop();
+    dynamo = undefined;
+  }
+}
+
+/** Ctrl-C or SIGTERM: stop Stryker first (it must not go on against a stopped database), then DynamoDB Local. */
+async function interrupted(): Promise<never> {
+  running?.kill('SIGTERM');
+  await dynamo?.stop();
+  process.exit(130);
 }
 
 async function main(args: readonly string[]): Promise<number> {
@@ -23,20 +53,13 @@ async function main(args: readonly string[]): Promise<number> {
   const chunks = names.length > 0 ? names : Object.keys(CHUNKS);
   const unknown = chunks.filter((c) => !Object.hasOwn(CHUNKS, c));
   if (unknown.length > 0) throw new Error(`Unknown chunk(s) ${unknown.join(', ')}; one of: ${Object.keys(CHUNKS).join(', ')}`);
-  const needsDynamo = chunks.some((c) => CHUNKS[c as keyof typeof CHUNKS].jest === 'jest.mutate.config.js');
-  const dynamo: LocalDynamo | undefined = needsDynamo ? await startDynamoDbLocal() : undefined;
-  const stop = () => void dynamo?.stop().finally(() => process.exit(130));
-  process.once('SIGINT', stop).once('SIGTERM', stop);
-  try {
-    for (const chunk of chunks) {
-      console.log(`\n=== mutation testing: ${chunk} (${CHUNKS[chunk as keyof typeof CHUNKS].mutate.join(' ')}) ===`);
-      const code = await runChunk(chunk, strykerArgs, dynamo?.endpoint);
-      if (code !== 0) return code;
-    }
-    return 0;
-  } finally {
-    await dynamo?.stop();
+  process.once('SIGINT', () => void interrupted()).once('SIGTERM', () => void interrupted());
+  for (const chunk of chunks as Chunk[]) {
+    console.log(`\n=== mutation testing: ${chunk} (${CHUNKS[chunk].mutate.join(' ')}) ===`);
+    const code = await runChunk(chunk, strykerArgs);
+    if (code !== 0) return code;
   }
+  return 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -9,9 +9,10 @@ export default async function globalSetup(): Promise<void> {
   await ensureDevKey(); // before the workers start, so that they all sign with one key
   const names = Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [k, `test-${k}`])) as Record<TableKey, string>;
   // Mutation testing runs jest once per mutant: scripts/mutate.ts starts one DynamoDB Local for all of them.
-  const shared = process.env.TEST_DYNAMODB_ENDPOINT;
+  const shared = process.env.SHARED_DYNAMODB_ENDPOINT;
   if (shared) {
     await createTables(shared, names);
+    process.env.TEST_DYNAMODB_ENDPOINT = shared;
   } else {
     const dynamo = await startDynamoDbLocal();
     await createTables(dynamo.endpoint, names);

@@ -123,6 +123,15 @@ describe('recipient selection', () => {
   });
 });
 
+describe('RQL whitespace', () => {
+  it('is allowed around a filter, between arguments and after commas', () => {
+    for (const filter of [' eq(subject,"turnOff") ', 'and(eq(subject, "turnOff"), exists(thingId))', 'and( eq(subject,"turnOff") ,\teq(featureId,"lamp") )']) {
+      expect(matchesRql(parseRql(filter), context)).toBe(true);
+    }
+    expect(matchesRql(parseRql('and(eq(subject, "turnOff"), eq(featureId, "other"))'), context)).toBe(false);
+  });
+});
+
 describe('RQL parsing', () => {
   const description = (filter: string) => {
     const e = thrown(() => parseRql(filter));

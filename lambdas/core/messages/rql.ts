@@ -45,8 +45,7 @@ class Parser {
   }
 
   private skipSpace(): void {
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: past the end the character is undefined, and /\s/ does not match 'undefined'
-    while (this.pos < this.text.length && /\s/.test(this.text[this.pos]!)) this.pos++;
+    while (/\s/.test(this.text.charAt(this.pos))) this.pos++; // '' past the end
   }
 
   private expect(char: string): void {

@@ -9,8 +9,6 @@ import { isRecord } from '../collections';
  * nothing is readable.
  */
 export function readableView(enforcer: Enforcer, subjects: readonly string[], resource: string, value: unknown): unknown {
-  // Stryker disable next-line ConditionalExpression: a shortcut only; without it may() returns the undefined value as is or isRecord(undefined) refuses it, undefined either way
-  if (value === undefined) return undefined;
   if (enforcer.may(subjects, resource, 'READ')) return value;
   if (!isRecord(value)) return undefined;
   const out: Record<string, unknown> = {};

@@ -21,7 +21,6 @@ function nestingDepth(text: string): number {
   let depth = 0;
   let max = 0;
   let inString = false;
-  // Stryker disable next-line EqualityOperator: at i === length charCodeAt is NaN, which matches no branch
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {

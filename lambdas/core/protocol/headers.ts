@@ -48,8 +48,8 @@ const NEVER_FORWARDED_PREFIXES = ['x-amz', 'x-forwarded-', 'sec-', 'ditto-intern
 /** A value HTTP can carry in a header field (visible Latin-1 and tabs, no line breaks). */
 export const isHttpFieldValue = (value: string): boolean => /^[\t\x20-\x7E\x80-\xFF]*$/.test(value);
 
-export function isForwardable(name: string, alsoWithheld: readonly string[]): boolean {
-  return !NEVER_FORWARDED.has(name) && !alsoWithheld.includes(name) && !NEVER_FORWARDED_PREFIXES.some((p) => name.startsWith(p));
+export function isForwardable(name: string, alsoWithheld?: readonly string[]): boolean {
+  return !NEVER_FORWARDED.has(name) && !alsoWithheld?.includes(name) && !NEVER_FORWARDED_PREFIXES.some((p) => name.startsWith(p));
 }
 
 /** Lower-cases names and checks count and size; later duplicates (by case) win. */
@@ -69,8 +69,7 @@ export function normalizeHeaders(raw: Readonly<Record<string, unknown>>): Record
 }
 
 /** Headers forwarded to recipients, with `ditto-originator` set by us. */
-// Stryker disable next-line ArrayDeclaration: every production caller passes the operator's withheld list; the default only serves tests
-export function forwardedHeaders(headers: Headers, originator: string | undefined, alsoWithheld: readonly string[] = []): Record<string, HeaderValue> {
+export function forwardedHeaders(headers: Headers, originator: string | undefined, alsoWithheld?: readonly string[]): Record<string, HeaderValue> {
   const out: Record<string, HeaderValue> = {};
   for (const [name, value] of Object.entries(headers)) if (isForwardable(name, alsoWithheld)) out[name] = value;
   if (originator !== undefined) out[Header.ORIGINATOR] = originator;

@@ -108,7 +108,6 @@ function parseUri(raw: unknown): { baseUrl: string; basicAuth: string | undefine
     throw new ConnectionUriInvalidError(maskPassword(raw));
   }
   // What we checked is what a request would reach: the parser's host and port are the pattern's.
-  // Stryker disable next-line ConditionalExpression,EqualityOperator,MethodExpression,BlockStatement: no uri the pattern admits parses to another host (fuzzed), so the refusal is unreachable and the case-insensitive comparison only short-cuts the second
   if (url.hostname.toLowerCase() !== match[2]!.toLowerCase() && url.hostname !== new URL(`http://${match[2]}`).hostname) {
     throw new ConnectionUriInvalidError(maskPassword(raw));
   }
@@ -124,7 +123,6 @@ function parseTopic(raw: string): { topic: string; namespaces?: string[]; filter
   const q = raw.indexOf('?');
   const topic = q < 0 ? raw : raw.slice(0, q);
   if (!KNOWN_TOPICS.has(topic)) return invalid(`The topic '${topic.slice(0, 100)}' is not one of Ditto's topics (${[...KNOWN_TOPICS].join(', ')}).`);
-  // Stryker disable next-line EqualityOperator: with q === 0 the topic is '', already refused above
   if (q < 0) return { topic };
   let namespaces: string[] | undefined;
   let filter: string | undefined;
@@ -270,7 +268,6 @@ export function maskPassword(uri: string): string {
   const rest = uri.slice(scheme.length);
   // A valid uri has no '/' in its user info; anything else is masked up to its last '@', over-masking rather than leaking.
   const at = URI.test(uri) ? rest.split('/')[0]!.lastIndexOf('@') : rest.lastIndexOf('@');
-  // Stryker disable next-line EqualityOperator: at === 0 is an empty user info, which the line below returns unchanged too
   if (at < 0) return uri;
   const userInfo = rest.slice(0, at);
   const colon = userInfo.indexOf(':');
