@@ -100,6 +100,14 @@ describe('rules that need a long cache window and a short WebSocket wait', () =>
         (await putJson(gateway, `/api/2/policies/${w.ns}:policy/entries/LATE/resources/message:%2F`, w.ownerAuth, { grant: ['READ'], revoke: [] })).status,
     ));
 
+  it("applies a thing's new policy at once in the container that moved it there", () =>
+    seesTheChangeAtOnce(async (w) => {
+      const policy = (await http(gateway, 'GET', `/api/2/policies/${w.ns}:policy`, { auth: w.ownerAuth })).json() as { entries: Record<string, any> };
+      policy.entries.LATE.resources['message:/'] = { grant: ['READ'], revoke: [] };
+      expect((await putJson(gateway, `/api/2/policies/${w.ns}:open`, w.ownerAuth, { entries: policy.entries })).status).toBe(201);
+      return (await putJson(gateway, `/api/2/things/${w.thingId}`, w.ownerAuth, { policyId: `${w.ns}:open` })).status;
+    }));
+
   it('cuts a WebSocket wait to the configured longest wait (408 after it, not after the requested hour)', async () => {
     const w = await world();
     const issuer = await (await w.user('owner')).ws();
