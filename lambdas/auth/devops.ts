@@ -12,7 +12,7 @@ export async function authenticateDevops(authorization: string | undefined, conf
   const header = authorization?.trim() ?? '';
   if (/^basic /i.test(header)) {
     try {
-      return verifyBasic(header.slice(6).trim(), config.devopsUsers);
+      return verifyBasic(header.slice(6), config.devopsUsers); // the base64 decoder skips the spaces after the scheme
     } catch {
       // Not the devops user (or none is configured): perhaps a dev Basic user, who is authenticated but not devops.
     }
