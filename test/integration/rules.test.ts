@@ -42,6 +42,37 @@ describe('rules with the default configuration', () => {
     expect(res.status).toBe(413);
     expect(res.json()).toMatchObject({ status: 413, error: 'messages:payload.toolarge' });
   });
+
+  const send = (w: World, path: string, auth: string, headers: Record<string, string> = {}) =>
+    http(gateway, 'POST', `/api/2/things/${w.thingId}/${path}?timeout=0`, { auth, body: '1', headers: { 'content-type': 'application/json', ...headers } });
+
+  it('a sender who may READ the thing but not send gets 403, not 404 (it knows the thing exists)', async () => {
+    const w = await world({ READER: { 'thing:/': { grant: ['READ'] } } });
+    const reader = await w.user('READER');
+    const res = await send(w, 'inbox/messages/x', reader.auth);
+    expect(res.status).toBe(403);
+    expect(res.json()).toMatchObject({ status: 403, error: 'messages:send.notallowed' });
+  });
+
+  it('a fire-and-forget message does not reserve its correlation-id: the same id can be sent again at once', async () => {
+    const w = await world();
+    const headers = { 'correlation-id': `fire-${uniqueName()}` };
+    expect((await send(w, 'inbox/messages/x', w.ownerAuth, headers)).status).toBe(202);
+    expect((await send(w, 'inbox/messages/x', w.ownerAuth, headers)).status).toBe(202);
+  });
+
+  it("a subscription filtered by featureId gets that feature's messages and not the thing's", async () => {
+    const w = await world();
+    const device = await (await w.user('owner')).ws();
+    try {
+      await device.subscribe(`?filter=${encodeURIComponent('eq(featureId,"lamp")')}`);
+      await send(w, 'inbox/messages/thingLevel', w.ownerAuth);
+      await send(w, 'features/lamp/inbox/messages/featureLevel', w.ownerAuth);
+      expect((await device.nextJson()).path).toBe('/features/lamp/inbox/messages/featureLevel');
+    } finally {
+      await device.close();
+    }
+  });
 });
 
 describe('rules that need a long cache window and a short WebSocket wait', () => {
