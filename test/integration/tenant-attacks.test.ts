@@ -403,12 +403,20 @@ describe('6. an expired token stops listening', () => {
 
 describe('8. a responder cannot break the issuer’s HTTP response', () => {
   it.each([
-    ['an informational status', { status: 101 }],
-    ['a content-type with CR/LF', { status: 200, contentType: 'text/plain\r\nx-injected: 1' }],
-    ['a content-type outside Latin-1', { status: 200, contentType: 'text/plain; charset=✓' }],
+    ['an informational status', { status: 101 }, 'A response needs a final HTTP status (200-599), got 101: informational statuses cannot answer a message.'],
+    [
+      'a content-type with CR/LF',
+      { status: 200, contentType: 'text/plain\r\nx-injected: 1' },
+      'A response content-type must be a string of visible Latin-1 characters, without line breaks.',
+    ],
+    [
+      'a content-type outside Latin-1',
+      { status: 200, contentType: 'text/plain; charset=✓' },
+      'A response content-type must be a string of visible Latin-1 characters, without line breaks.',
+    ],
   ])(
     'answers %s with 400 to the responder; the issuer still gets the valid answer that follows',
-    async (_name, bad: { status: number; contentType?: string }) => {
+    async (_name, bad: { status: number; contentType?: string }, description: string) => {
       const w = await world();
       const device = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
       await device.subscribe();
@@ -425,7 +433,7 @@ describe('8. a responder cannot break the issuer’s HTTP response', () => {
         value: 'bad',
         status: bad.status,
       });
-      expect(await device.nextJson()).toMatchObject({ status: 400, headers: { 'correlation-id': 'c-bad' } });
+      expect(await device.nextJson()).toMatchObject({ status: 400, headers: { 'correlation-id': 'c-bad' }, value: { description } });
       device.send({ topic: seen.topic, path: seen.path, headers: { 'correlation-id': 'c-bad', 'content-type': 'text/plain' }, value: 'good', status: 201 });
       const res = await request;
       expect(res.status).toBe(201);
