@@ -24,9 +24,10 @@ const score = (t: Tally) => {
   const valid = t.detected + t.survived + t.noCoverage;
   return valid === 0 ? '—' : `${((100 * t.detected) / valid).toFixed(1)}%`;
 };
-/** lambdas/core by subfolder, everything else by its top folder under lambdas/ (or lib/). */
+/** lambdas/core by subfolder, everything else by its top folder under lambdas/ (or lib/); files at the top as `lambdas/*.ts`. */
 function folderOf(file: string): string {
   const parts = dirname(file).split('/');
+  if (parts.length === 1) return `${parts[0]}/*.ts`;
   return parts[1] === 'core' ? parts.slice(0, 3).join('/') : parts.slice(0, 2).join('/');
 }
 
