@@ -26,8 +26,8 @@ export default {
   mutate: chunk.mutate,
   // The stack is synthesized in beforeAll hooks, outside any test: for lib/ such "static" mutants run every CDK test.
   ignoreStatic: chunk.ignoreStatic ?? true,
-  // Two cores: for the integration chunks the type checker is idle most of the time, so two jest runners share them with it.
-  concurrency: unitOnly ? 2 : 3,
+  // Two cores: one type-checker process and one jest runner (Stryker splits the count between them).
+  concurrency: 2,
   timeoutMS: unitOnly ? 20000 : 30000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: `${dir}/index.html` },
