@@ -8,7 +8,7 @@ import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from '
 import { authenticate, verifyBasic, verifyJwt } from '../../lambdas/auth/authenticate';
 import { authenticateDevops } from '../../lambdas/auth/devops';
 import type { BasicUser, Config, IssuerConfig } from '../../lambdas/config';
-import { DittoError } from '../../lambdas/core/errors';
+import { thrown } from '../support/errors';
 
 /** Every asymmetric algorithm the router accepts, each with its own key in the JWKS. */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -56,14 +56,9 @@ function token({ alg = 'ES256', typ, iss = issuer.issuer, exp = now() + 600, cla
 }
 
 function syncRefusal(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (!(e instanceof DittoError)) throw e;
-    expect([e.status, e.error]).toEqual([401, 'gateway:authentication.failed']);
-    return e.description ?? '';
-  }
-  throw new Error('the credential was accepted');
+  const e = thrown(f);
+  expect([e.status, e.error]).toEqual([401, 'gateway:authentication.failed']);
+  return e.description ?? '';
 }
 
 /** The refusal's description, after checking it is Ditto's 401 `gateway:authentication.failed`. */

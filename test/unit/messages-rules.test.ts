@@ -1,5 +1,4 @@
 /** The rules of message routing: who receives a message, what an RQL filter costs and decides, what an envelope must agree on. */
-import type { DittoError } from '../../lambdas/core/errors';
 import {
   acceptsMessage,
   filterCost,
@@ -14,15 +13,7 @@ import {
   tokenExpired,
 } from '../../lambdas/core/messages';
 import type { Readers } from '../../lambdas/core/policy';
-
-const thrown = (f: () => unknown): DittoError => {
-  try {
-    f();
-  } catch (e) {
-    return e as DittoError;
-  }
-  throw new Error('nothing was thrown');
-};
+import { thrown } from '../support/errors';
 
 const context: RqlContext = { thingId: 'ns:t', namespace: 'ns', subject: 'turnOff', direction: 'inbox', featureId: 'lamp' };
 const readers: Readers = { granted: new Set(['u:a', 'u:b']), revoked: new Set() };

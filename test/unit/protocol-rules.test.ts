@@ -2,7 +2,7 @@
  * The protocol rules at their edges: limits exactly at and one past the bound, both sides of each
  * condition, and the exact texts clients are told (codes, messages, descriptions).
  */
-import { DittoError, RequestTimeoutError } from '../../lambdas/core/errors';
+import { RequestTimeoutError } from '../../lambdas/core/errors';
 import {
   bodyToValue,
   checkSubject,
@@ -24,17 +24,7 @@ import {
   valueToBody,
 } from '../../lambdas/core/protocol';
 import { isHttpFieldValue } from '../../lambdas/core/protocol/headers';
-
-/** The DittoError a call throws (fails the test when it returns or throws something else). */
-function thrown(fn: () => unknown): DittoError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DittoError) return e;
-    throw e;
-  }
-  throw new Error('expected a DittoError, but the call returned');
-}
+import { thrown } from '../support/errors';
 
 const headersOfCount = (n: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`h${i}`, 'v']));
 
