@@ -10,6 +10,8 @@ module.exports = {
   ...base,
   // Stops a mutant's run at its first failing test (killed is killed); plain jest without Stryker is unaffected.
   testEnvironment: require('node:path').join(__dirname, 'test', 'support', 'bail-environment.js'),
+  // A mutant's run loads only the test files that cover it (recorded by that environment in Stryker's dry run).
+  filter: require('node:path').join(__dirname, 'test', 'support', 'mutant-test-files.js'),
   testPathIgnorePatterns: [
     '/node_modules/',
     '/test/integration/console\\.test\\.ts$',

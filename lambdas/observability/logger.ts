@@ -19,8 +19,8 @@ export interface RequestKeys {
 }
 
 export function appendRequestKeys(keys: RequestKeys): void {
-  const defined = Object.fromEntries(Object.entries(keys).filter(([, v]) => v !== undefined));
-  if (Object.keys(defined).length > 0) logger.appendKeys(defined);
+  // Powertools skips undefined values: a key left out keeps what an earlier call appended (tested).
+  logger.appendKeys({ ...keys });
 }
 
 const MAX_DEBUG_PAYLOAD_CHARS = 2048;

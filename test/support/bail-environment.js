@@ -1,11 +1,13 @@
 /**
- * Jest's node environment, plus: once a test fails while Stryker has a mutant active, every later test of that jest run
- * is skipped (their beforeAll hooks too). The mutant is killed by then, and the integration tests that cover it would
- * otherwise all run for nothing. Without an active mutant (the dry run, plain jest) it changes nothing.
+ * Jest's node environment, plus two things for mutation testing that change nothing without Stryker:
+ * - once a test fails while Stryker has a mutant active, every later test of that jest run is skipped (their beforeAll
+ *   hooks too). The mutant is killed by then, and the integration tests that cover it would otherwise all run for nothing;
+ * - in Stryker's dry run, each file's coverage is recorded (mutant-test-files.js) so that a mutant's run loads only the
+ *   files that cover it.
  */
 const { TestEnvironment } = require('jest-environment-node');
+const { ACTIVE_MUTANT, recordFile } = require('./mutant-test-files');
 
-const ACTIVE_MUTANT = '__STRYKER_ACTIVE_MUTANT__';
 /** The mutant some test already failed for; module state outlives the test files of one worker process. */
 let killed;
 
@@ -17,11 +19,32 @@ function skipAll(block) {
 }
 
 class BailEnvironment extends TestEnvironment {
+  #testPath;
+  /** Stryker's ids of this file's tests (their full names), collected in the dry run. */
+  #testIds = [];
+
+  constructor(config, context) {
+    super(config, context);
+    this.#testPath = context.testPath;
+  }
+
   async handleTestEvent(event, state) {
     const mutant = process.env[ACTIVE_MUTANT];
-    if (mutant === undefined) return;
+    if (mutant === undefined) {
+      // Stryker's environment sets the current test id after this handler on test_start and clears it after test_done.
+      const id = this.global.__stryker__?.currentTestId;
+      if (event.name === 'test_done' && id !== undefined) this.#testIds.push(id);
+      return;
+    }
     if (event.name === 'test_done' && event.test.errors.length > 0) killed = mutant;
     if (killed === mutant && (event.name === 'test_done' || event.name === 'run_start')) skipAll(state.rootDescribeBlock);
+  }
+
+  async teardown() {
+    // Under Stryker only; no coverage object yet means no instrumented code ran so far: the file covers no mutant.
+    const stryker = this.global.__stryker__;
+    if (process.env[ACTIVE_MUTANT] === undefined && stryker) recordFile(this.#testPath, this.#testIds, stryker.mutantCoverage ?? {});
+    await super.teardown();
   }
 }
 

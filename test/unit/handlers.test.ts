@@ -1,9 +1,8 @@
 /**
  * Handler pieces on made-up events, no database: route matching, the one error mapping, the
- * authorizer context, the SQS batch consumer, configuration parsing. Events come from the
+ * authorizer context, the SQS batch consumer. Events come from the
  * AWS-documented factories in test/fixtures/aws-events.ts.
  */
-import { getConfig, parseBasicUsers, resetConfig } from '../../lambdas/config';
 import { AuthenticationFailedError, SendNotAllowedError, ThingNotFoundError } from '../../lambdas/core/errors';
 import { matchRoute } from '../../lambdas/handlers/http-routes';
 import { sqsBatchHandler } from '../../lambdas/handlers/sqs-batch';
@@ -113,38 +112,5 @@ describe('the SQS batch consumer', () => {
     const handler = sqsBatchHandler<unknown>('test', 'test job', async () => undefined);
     const event = sqsEvent(['{"ok":true}', 'not json']);
     expect(await handler(event)).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1]!.messageId }] });
-  });
-});
-
-describe('configuration from the environment', () => {
-  const saved = { ...process.env };
-  afterEach(() => {
-    process.env = { ...saved };
-    resetConfig();
-  });
-
-  it('uses the defaults and reads overrides', () => {
-    delete process.env.MAX_MESSAGE_BYTES;
-    process.env.CACHE_TTL_MS = '500';
-    resetConfig();
-    expect(getConfig()).toMatchObject({ maxMessageBytes: 131072, cacheTtlMs: 500, maxHttpTimeoutMs: 29_000 });
-  });
-
-  it('fails loudly on a malformed value instead of running with a wrong one', () => {
-    process.env.CACHE_TTL_MS = 'soon';
-    resetConfig();
-    expect(() => getConfig()).toThrow(/CACHE_TTL_MS must be a non-negative integer/);
-    process.env.CACHE_TTL_MS = '1';
-    process.env.AUTH_ISSUERS = '[{"issuer":"x"}]';
-    resetConfig();
-    expect(() => getConfig()).toThrow(/needs 'issuer', 'jwksUrl' and 'prefix'/);
-  });
-
-  it('parses Basic users with Ditto-style default subjects', () => {
-    expect(parseBasicUsers('ditto:ditto, devops:foobar:nginx:devops-admin')).toEqual([
-      { username: 'ditto', password: 'ditto', subject: 'nginx:ditto' },
-      { username: 'devops', password: 'foobar', subject: 'nginx:devops-admin' },
-    ]);
-    expect(() => parseBasicUsers('nopassword')).toThrow(/must be 'user:password\[:subject\]'/);
   });
 });
