@@ -22,9 +22,11 @@ let dynamo: LocalDynamo | undefined;
 async function runChunk(chunk: Chunk, strykerArgs: readonly string[]): Promise<number> {
   dynamo = CHUNKS[chunk].jest === 'jest.mutate.config.js' ? await startDynamoDbLocal() : undefined;
   try {
-    // Stryker itself, not through npx: a signal must reach the process that runs the mutants.
+    // Stryker itself, not through npx, in a process group of its own: a stop must reach its checker and test runner
+    // processes too (a SIGTERM to Stryker alone left a test runner running).
     const child = spawn(process.execPath, [STRYKER, 'run', 'stryker.config.mjs', ...strykerArgs], {
       stdio: 'inherit',
+      detached: true,
       env: { ...process.env, STRYKER_CHUNK: chunk, ...(dynamo ? { SHARED_DYNAMODB_ENDPOINT: dynamo.endpoint } : {}) },
     });
     running = child;
@@ -39,9 +41,9 @@ async function runChunk(chunk: Chunk, strykerArgs: readonly string[]): Promise<n
   }
 }
 
-/** Ctrl-C or SIGTERM: stop Stryker first (it must not go on against a stopped database), then DynamoDB Local. */
+/** Ctrl-C or SIGTERM: stop Stryker's process group first (it must not go on against a stopped database), then DynamoDB Local. */
 async function interrupted(): Promise<never> {
-  running?.kill('SIGTERM');
+  if (running?.pid !== undefined) process.kill(-running.pid, 'SIGTERM');
   await dynamo?.stop();
   process.exit(130);
 }
