@@ -33,6 +33,8 @@ export default {
   htmlReporter: { fileName: `${dir}/index.html` },
   jsonReporter: { fileName: `${dir}/mutation.json` },
   tempDirName: `.stryker-tmp/${name}`,
+  // Not copied into the sandbox: other chunks' sandboxes (a stopped run leaves its own), synthesized templates.
+  ignorePatterns: ['/.stryker-tmp', '/cdk.out', '/coverage'],
   cleanTempDir: 'always',
   // Mutants that do not compile are not run (the transform strips types, so they would run and "survive" otherwise).
   checkers: ['typescript'],

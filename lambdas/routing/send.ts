@@ -31,16 +31,8 @@ export interface SendOptions {
   readonly extraHeaders?: Headers;
 }
 
+/** The counts of a send are logged (`message routed`); callers only need the correlation they wait on. */
 export interface SendResult {
-  readonly recipients: number;
-  readonly delivered: number;
-  readonly gone: number;
-  /** Posts that failed after retries. */
-  readonly failed: number;
-  /** Recipients handed to fan-out invocations (delivered by them, not counted in `delivered`). */
-  readonly queued: number;
-  /** Connection targets the message was handed to (pushed by invocations of their own). */
-  readonly targets: number;
   readonly correlation?: Correlation;
 }
 
@@ -102,22 +94,15 @@ export async function sendLiveMessage(message: LiveMessage, sender: Sender, opti
     subject: message.subject,
     recipients: recipients.length,
     targets: targets.length,
-    delivered,
+    delivered, // by this invocation; `queued` ones by fan-out invocations
+    queued: recipients.length - (inline?.length ?? 0),
     gone,
-    failed,
+    failed, // after retries
     bytes: size,
     payload: payloadForDebug(message.value),
   });
   record('RecipientsPerMessage', recipients.length);
-  return {
-    recipients: recipients.length,
-    delivered,
-    gone,
-    failed,
-    queued: recipients.length - (inline?.length ?? 0),
-    targets: targets.length,
-    ...(correlation ? { correlation } : {}),
-  };
+  return correlation ? { correlation } : {};
 }
 
 async function recordCorrelation(message: LiveMessage, wait: NonNullable<SendOptions['wait']>): Promise<Correlation> {

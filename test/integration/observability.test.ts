@@ -38,11 +38,9 @@ describe('one routed message (HTTP in, WebSocket device answering)', () => {
   let token: string;
   let thingId: string;
   /**
-   * The message is routed inside the first test that asks for it, not in a beforeAll hook: mutation testing
-   * attributes the code a test runs to that test, and code run by hooks to none.
+   * Each test routes its own message, not a beforeAll hook or a shared one: mutation testing attributes the code a
+   * test runs to that test, and code run by hooks or by an earlier test to none of the later ones.
    */
-  let routing: Promise<void> | undefined;
-  const routeOnce = () => (routing ??= routeOneMessage());
   async function routeOneMessage(): Promise<void> {
     const name = harness.uniqueName();
     const auth = await harness.bearer(name);
@@ -58,14 +56,26 @@ describe('one routed message (HTTP in, WebSocket device answering)', () => {
       headers: { 'content-type': 'application/json', 'correlation-id': 'obs-1' },
     });
     const m = await device.nextJson();
-    device.send({ topic: m.topic, path: m.path, headers: { 'correlation-id': 'obs-1', 'content-type': 'application/json' }, value: { ok: true }, status: 200 });
+    const response = {
+      topic: m.topic,
+      path: m.path,
+      headers: { 'correlation-id': 'obs-1', 'content-type': 'application/json' },
+      value: { ok: true },
+      status: 200,
+    };
+    device.send(response);
     expect((await request).status).toBe(200);
+    device.send(response); // a late second answer: dropped, and counted as such
+    await waitFor(() => ['"ResponsesRouted"', '"ResponsesDropped"'].every((name) => lines.some((l) => l.includes(name))));
     await device.close();
-    await new Promise((r) => setTimeout(r, 100)); // the last invocations flush their metrics
   }
+  const waitFor = async (done: () => boolean) => {
+    for (const until = Date.now() + 5000; !done(); await new Promise((r) => setTimeout(r, 20)))
+      if (Date.now() > until) throw new Error('timed out waiting for the log line');
+  };
 
   it('logs with the Lambda request id, the handler and the request keys, and never the token', async () => {
-    await routeOnce();
+    await routeOneMessage();
     const routed = parsed().find((l) => l.message === 'message routed');
     expect(routed).toMatchObject({
       level: 'DEBUG',
@@ -79,6 +89,10 @@ describe('one routed message (HTTP in, WebSocket device answering)', () => {
       subject: 'turnOff',
       recipients: 1,
       delivered: 1,
+      queued: 0,
+      targets: 0,
+      gone: 0,
+      failed: 0,
       payload: expect.stringContaining('payload-marker'), // DEBUG only, size-capped
     });
     expect(lines.some((l) => l.includes(token))).toBe(false);
@@ -86,7 +100,7 @@ describe('one routed message (HTTP in, WebSocket device answering)', () => {
   });
 
   it('emits EMF metrics with units and only service/handler/transport dimensions', async () => {
-    await routeOnce();
+    await routeOneMessage();
     const emf = parsed().filter((l) => l._aws);
     const metric = (name: string) =>
       emf.flatMap((l) => (l._aws.CloudWatchMetrics as any[]).map((d) => ({ ...d, blob: l })).filter((d) => d.Metrics.some((x: any) => x.Name === name)))[0];
@@ -96,6 +110,7 @@ describe('one routed message (HTTP in, WebSocket device answering)', () => {
       ['Deliveries', 'Count', 'http'],
       ['TimeToFirstDelivery', 'Milliseconds', 'http'],
       ['ResponsesRouted', 'Count', 'websocket'],
+      ['ResponsesDropped', 'Count', 'websocket'],
     ];
     for (const [name, unit, transport] of expectations) {
       const found = metric(name);
@@ -115,6 +130,8 @@ describe('one routed message (HTTP in, WebSocket device answering)', () => {
     }
     for (const blob of emf) expect(Object.keys(blob)).not.toEqual(expect.arrayContaining(['thingId']));
     expect(metric('MessagesSent').blob.MessagesSent).toBe(1);
+    expect(metric('ResponsesRouted').blob.ResponsesRouted).toBe(1);
+    expect(metric('ResponsesDropped').blob.ResponsesDropped).toBe(1);
   });
 });
 

@@ -1,6 +1,9 @@
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { decodeJwt } from 'jose';
+import { SWEEP_LOOKBACK_MINUTES, sweepExpiredConnections } from '../../lambdas/routing/sweep';
+import { devToken } from '../../local/dev-auth';
 import { FrameSizeWatch } from '../../local/frames';
 import type { LocalGateway } from '../../local/gateway';
 import { basic, bearer, http, sleep, startTestGateway, TestClient, uniqueName } from '../support/harness';
@@ -168,6 +171,22 @@ describe('WebSocket lifecycle', () => {
     const client = await TestClient.connect(gateway.wsUrl, { auth: await bearer(uniqueName()) });
     for (let i = 0; i < 60 && !client.closed; i++) await sleep(50);
     expect(client.closed?.code).toBe(1001);
+  });
+});
+
+describe('token expiry sweep', () => {
+  it('makes up for missed runs: closes a connection whose token expired up to five minutes before, not longer', async () => {
+    // An expiry no other test uses: the sweep runs over every connection that expired in its window.
+    const token = await devToken(uniqueName('sweep'), { expiresIn: '3d' });
+    const exp = decodeJwt(token).exp!;
+    const client = await TestClient.connect(gateway.wsUrl, { auth: `Bearer ${token}` });
+    await client.subscribe();
+    expect(SWEEP_LOOKBACK_MINUTES).toBe(5);
+    expect(await sweepExpiredConnections((exp + 6 * 60) * 1000)).toEqual({ checked: 0, closed: 0 });
+    expect(client.closed).toBeUndefined();
+    const closing = new Promise<void>((resolve) => client.ws.once('close', () => resolve()));
+    expect(await sweepExpiredConnections((exp + 5 * 60) * 1000)).toEqual({ checked: 1, closed: 1 });
+    await closing;
   });
 });
 
