@@ -41,9 +41,13 @@ async function runChunk(chunk: Chunk, strykerArgs: readonly string[]): Promise<n
   }
 }
 
-/** Ctrl-C or SIGTERM: stop Stryker's process group first (it must not go on against a stopped database), then DynamoDB Local. */
+/** Ctrl-C, SIGTERM or SIGHUP: stop Stryker's process group first (it must not go on against a stopped database), then DynamoDB Local. */
 async function interrupted(): Promise<never> {
-  if (running?.pid !== undefined) process.kill(-running.pid, 'SIGTERM');
+  try {
+    if (running?.pid !== undefined) process.kill(-running.pid, 'SIGTERM');
+  } catch {
+    // The group has already gone.
+  }
   await dynamo?.stop();
   process.exit(130);
 }
@@ -55,7 +59,9 @@ async function main(args: readonly string[]): Promise<number> {
   const chunks = names.length > 0 ? names : Object.keys(CHUNKS);
   const unknown = chunks.filter((c) => !Object.hasOwn(CHUNKS, c));
   if (unknown.length > 0) throw new Error(`Unknown chunk(s) ${unknown.join(', ')}; one of: ${Object.keys(CHUNKS).join(', ')}`);
-  process.once('SIGINT', () => void interrupted()).once('SIGTERM', () => void interrupted());
+  // Stryker runs in a group of its own: every way this process is told to stop must stop it too (not SIGKILL, which
+  // no process can handle; an orphaned Stryker would then go on against a stopped database).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void interrupted());
   for (const chunk of chunks as Chunk[]) {
     console.log(`\n=== mutation testing: ${chunk} (${CHUNKS[chunk].mutate.join(' ')}) ===`);
     const code = await runChunk(chunk, strykerArgs);

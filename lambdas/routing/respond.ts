@@ -74,7 +74,6 @@ async function answer(envelope: Envelope, status: number, responder: Sender, cor
 export async function expireCorrelation(key: string, owner: string): Promise<'expired' | 'already-finished'> {
   // Stryker disable next-line BooleanLiteral: a consistent read only costs twice as much; the conditional write decides
   const hint = await correlations().get(key, false);
-  // Stryker disable next-line ConditionalExpression: a shortcut; expire() itself only changes the owner's pending item
   if (hint?.state !== 'pending' || hint.owner !== owner) return 'already-finished';
   const expired = await correlations().expire(key, owner);
   if (!expired) return 'already-finished';
@@ -99,25 +98,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * (the invocation's remaining time).
  */
 export async function awaitResponse(correlation: Correlation, deadline = correlation.expiresAt): Promise<Correlation | undefined> {
-  // A guard: another owner's item under this key cannot appear while ours is pending or answered (create() refuses).
-  // Stryker disable next-line ConditionalExpression: unreachable with create()'s condition, see above
+  // A guard: another owner's item cannot appear under this key while ours is pending or answered (create() refuses).
   const own = (c: Correlation | undefined) => (c?.owner === correlation.owner ? c : undefined);
   const take = async (c: Correlation) => {
     await correlations().consume(c.key, c.owner);
     return c;
   };
-  // Stryker disable UpdateOperator,EqualityOperator,LogicalOperator: the poll cadence changes latency, not results
   for (let i = 0; ; i++) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     await sleep(Math.min(POLL_DELAYS_MS[i] ?? MAX_POLL_DELAY_MS, remaining));
-    // Stryker restore UpdateOperator,EqualityOperator,LogicalOperator
     const current = own(await correlations().get(correlation.key));
-    // Stryker disable next-line ConditionalExpression: only ours can be here (see own), and only we time it out
     if (!current || current.state === 'timedOut') return undefined;
     if (current.state === 'answered') return take(current);
   }
-  // Stryker disable next-line ConditionalExpression: without the shortcut the read below finds it timed out
   if (await correlations().expire(correlation.key, correlation.owner)) return undefined;
   const current = own(await correlations().get(correlation.key));
   return current?.state === 'answered' ? take(current) : undefined;

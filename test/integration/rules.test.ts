@@ -4,8 +4,10 @@
  */
 import type { LocalGateway } from '../../local/gateway';
 import { fanOut } from '../../lambdas/gateway/fanout';
-import { sessions } from '../../lambdas/store/repositories';
-import { http, putJson, startTestGateway, uniqueName } from '../support/harness';
+import { getConfig } from '../../lambdas/config';
+import { AccessCache } from '../../lambdas/routing/access';
+import { policies, sessions, things } from '../../lambdas/store/repositories';
+import { http, putJson, startTestGateway, uniqueName, uniqueNamespace } from '../support/harness';
 import { message, type World, worldOn } from '../support/world';
 
 describe('rules with the default configuration', () => {
@@ -15,6 +17,36 @@ describe('rules with the default configuration', () => {
     gateway = await startTestGateway();
   });
   afterAll(() => gateway.stop());
+
+  it('serves a cached thing for exactly the cache window, then reloads it, however long it sat idle', async () => {
+    const ns = uniqueNamespace();
+    const [thingId, policyId] = [`${ns}:cached`, `${ns}:policy`];
+    const entries = { OWNER: { subjects: { 'local:owner': { type: 'test' } }, resources: { 'thing:/': { grant: ['READ' as const], revoke: [] } } } };
+    await policies().put(policyId, { policyId, entries }, undefined);
+    await things().put(thingId, { thingId, policyId, attributes: { v: 1 } }, undefined);
+    // Another container changes the thing: no invalidation reaches this cache, only its window ends.
+    const changeElsewhere = (v: number) => things().put(thingId, { thingId, policyId, attributes: { v } }, v - 1);
+    const ttl = getConfig().cacheTtlMs;
+    const t0 = Date.now();
+    let now = t0;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const cache = new AccessCache();
+      const first = await cache.load(thingId);
+      await changeElsewhere(2);
+      now = t0 + ttl - 1;
+      const cached = await cache.load(thingId);
+      expect(cached?.thing).toBe(first?.thing);
+      expect(cached?.enforcer).toBe(first?.enforcer);
+      now = t0 + ttl;
+      expect((await cache.load(thingId))?.thing.attributes).toEqual({ v: 2 });
+      await changeElsewhere(3);
+      now = t0 + 10 * ttl;
+      expect((await cache.load(thingId))?.thing.attributes).toEqual({ v: 3 });
+    } finally {
+      clock.mockRestore();
+    }
+  });
 
   it('removes a connection that API Gateway reports gone (410) from the index while fanning out, without any $disconnect', async () => {
     const ghost = `ghost-${uniqueName()}`;

@@ -192,6 +192,26 @@ describe('2. a response can be neither forged nor suppressed', () => {
     await device.close();
   });
 
+  it('lets a correlation-id be reused at once after its HTTP request timed out (408)', async () => {
+    const w = await world();
+    const device = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
+    await device.subscribe();
+    const send = (timeout: number, body: string) =>
+      http(gateway, 'POST', `/api/2/things/${w.thingId}/inbox/messages/turnOff?timeout=${timeout}`, {
+        auth: w.ownerAuth,
+        body,
+        headers: { 'content-type': 'application/json', 'correlation-id': 'c-timed-out' },
+      });
+    const unanswered = send(1, '1');
+    await nextMessage(device);
+    expect((await unanswered).json()).toMatchObject({ status: 408, error: 'acknowledgement:request.timeout' });
+    const answered = answerWhen(device, 'second');
+    const res = await send(5, '2');
+    await answered;
+    expect(res.json()).toBe('second');
+    await device.close();
+  });
+
   it('does not let the issuing connection answer its own message', async () => {
     const w = await world();
     const device = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });

@@ -11,6 +11,10 @@ const { ACTIVE_MUTANT, recordFile } = require('./mutant-test-files');
 /** The mutant some test already failed for; module state outlives the test files of one worker process. */
 let killed;
 
+/** A test's id as Stryker's coverage keys it (as its jest environment mixin computes it, from the event, not a shared id). */
+const blockName = (block) => (block.parent ? `${blockName(block.parent)} ${block.name}`.trimStart() : '');
+const fullName = (test) => `${blockName(test.parent)} ${test.name}`.trimStart();
+
 function skipAll(block) {
   for (const child of block.children) {
     if (child.type === 'describeBlock') skipAll(child);
@@ -31,9 +35,7 @@ class BailEnvironment extends TestEnvironment {
   async handleTestEvent(event, state) {
     const mutant = process.env[ACTIVE_MUTANT];
     if (mutant === undefined) {
-      // Stryker's environment sets the current test id after this handler on test_start and clears it after test_done.
-      const id = this.global.__stryker__?.currentTestId;
-      if (event.name === 'test_done' && id !== undefined) this.#testIds.push(id);
+      if (event.name === 'test_done' && this.global.__stryker__) this.#testIds.push(fullName(event.test));
       return;
     }
     if (event.name === 'test_done' && event.test.errors.length > 0) killed = mutant;
