@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-/** @type {Record<string, { mutate: string[]; jest: string; tsconfig: string; ignoreStatic?: boolean }>} */
+/** @type {Record<string, { mutate: string[]; jest: string; tsconfig: string; ignoreStatic?: boolean; maxTestRunnerReuse?: number }>} */
 const CHUNKS = JSON.parse(readFileSync(new URL('./stryker.chunks.json', import.meta.url), 'utf8'));
 
 const name = process.env.STRYKER_CHUNK ?? 'core';
@@ -26,6 +26,9 @@ export default {
   mutate: chunk.mutate,
   // The stack is synthesized in beforeAll hooks, outside any test: for lib/ such "static" mutants run every CDK test.
   ignoreStatic: chunk.ignoreStatic ?? true,
+  // lib/: every static mutant synthesizes the stacks anew, and the runner's memory grows by ~60 MB per run: a fresh one
+  // every so many mutants.
+  maxTestRunnerReuse: chunk.maxTestRunnerReuse ?? 0,
   // Two cores: one type-checker process and one jest runner (Stryker splits the count between them).
   concurrency: 2,
   timeoutMS: unitOnly ? 20000 : 30000,
