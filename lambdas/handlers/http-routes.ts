@@ -33,25 +33,25 @@ const PART_ROOTS = { things: ['policyId', 'attributes', 'features'], policies: [
 
 function partOf(collection: string | undefined, id: string, rest: readonly string[], method: string, rawPath: string): HttpRoute | undefined {
   const roots: readonly string[] | undefined = collection === 'things' ? PART_ROOTS.things : collection === 'policies' ? PART_ROOTS.policies : undefined;
-  if (!roots?.includes(rest[0] ?? '')) return undefined;
+  if (!roots?.includes(rest[0]!)) return undefined; // rest has a first segment here
   // features/{id}/inbox|outbox/... are messages to a feature, not a sub-resource.
   if (rest[0] === 'features' && (rest[2] === 'inbox' || rest[2] === 'outbox')) return undefined;
   let pointer = rest.filter((s, i) => s !== '' || i < rest.length - 1).map(decode);
   // Policy resource keys (`thing:/features/x`) and subject ids may hold slashes: the rest is one key.
-  if (collection === 'policies' && (pointer[2] === 'resources' || pointer[2] === 'subjects') && pointer.length > 4) {
+  if (collection === 'policies' && (pointer[2] === 'resources' || pointer[2] === 'subjects') && pointer.length > 3) {
     pointer = [...pointer.slice(0, 3), pointer.slice(3).join('/')];
   }
   if (pointer.some((s) => s === '')) throw new ResourceNotFoundError(rawPath);
   if (!ENTITY_METHODS.includes(method)) throw new MethodNotAllowedError(method, rawPath);
-  // A thing always has a policy: its policyId can be read and replaced, not deleted (Ditto's 400).
-  if (collection === 'things' && pointer.length === 1 && pointer[0] === 'policyId' && method === 'DELETE') throw new PolicyIdNotDeletableError(id);
+  // A thing always has a policy: its policyId can be read and replaced, not deleted (Ditto's 400). (Only things have it.)
+  if (pointer.length === 1 && pointer[0] === 'policyId' && method === 'DELETE') throw new PolicyIdNotDeletableError(id);
   return { kind: 'part', entity: collection === 'things' ? 'thing' : 'policy', id, pointer };
 }
 
 const CONNECTION_METHODS = { collection: ['GET', 'POST'], item: ['GET', 'PUT', 'DELETE'] } as const;
 
 function connectionsRoute(method: string, rawPath: string, rest: readonly string[]): HttpRoute {
-  const tail = rest.length > 0 && rest[rest.length - 1] === '' ? rest.slice(0, -1) : rest;
+  const tail = rest.at(-1) === '' ? rest.slice(0, -1) : rest;
   if (tail.length === 0) {
     if (!(CONNECTION_METHODS.collection as readonly string[]).includes(method)) throw new MethodNotAllowedError(method, rawPath);
     return { kind: 'connections' };
@@ -82,7 +82,8 @@ export function matchRoute(method: string, rawPath: string): HttpRoute {
   let featureId: string | undefined;
   let tail = rest;
   if (tail[0] === 'features') {
-    if (tail.length < 2 || tail[1] === '') throw new ResourceNotFoundError(rawPath);
+    // partOf took features/{id}[/...] unless a direction follows the id: there is an id segment here.
+    if (tail[1] === '') throw new ResourceNotFoundError(rawPath);
     featureId = decode(tail[1]!);
     tail = tail.slice(2);
   }

@@ -51,6 +51,76 @@ describe('matchRoute', () => {
   });
 });
 
+describe('matchRoute, edge by edge', () => {
+  const NOT_FOUND = { status: 404, error: 'gateway:resource.notfound' };
+  const NOT_ALLOWED = { status: 405, error: 'gateway:method.notallowed' };
+  const part = (entity: 'thing' | 'policy', id: string, pointer: string[]) => ({ kind: 'part', entity, id, pointer });
+
+  it.each([
+    ['GET', '/api/2/connections', { kind: 'connections' }],
+    ['POST', '/api/2/connections/', { kind: 'connections' }],
+    ['GET', '/api/2/connections/c%201', { kind: 'connections', id: 'c 1' }],
+    ['DELETE', '/api/2/connections/c1/', { kind: 'connections', id: 'c1' }],
+    ['GET', '/api/2/things/ns:t/', { kind: 'thing', thingId: 'ns:t' }],
+    ['DELETE', '/api/2/policies/ns:p/', { kind: 'policy', policyId: 'ns:p' }],
+    ['GET', '/api/2/things/ns:t/attributes/', part('thing', 'ns:t', ['attributes'])],
+    ['GET', '/api/2/things/ns:t/policyId', part('thing', 'ns:t', ['policyId'])],
+    ['DELETE', '/api/2/things/ns:t/attributes', part('thing', 'ns:t', ['attributes'])],
+    ['DELETE', '/api/2/things/ns:t/policyId/x', part('thing', 'ns:t', ['policyId', 'x'])],
+    ['GET', '/api/2/things/ns:t/features/f/resources/a/b', part('thing', 'ns:t', ['features', 'f', 'resources', 'a', 'b'])],
+    ['GET', '/api/2/policies/ns:p/entries/A/subjects/a/b', part('policy', 'ns:p', ['entries', 'A', 'subjects', 'a/b'])],
+    ['GET', '/api/2/policies/ns:p/entries/A/other/a/b', part('policy', 'ns:p', ['entries', 'A', 'other', 'a', 'b'])],
+    ['GET', '/api/2/policies/ns:p/entries/A/resources/thing:', part('policy', 'ns:p', ['entries', 'A', 'resources', 'thing:'])],
+    ['GET', '/api/2/policies/ns:p/entries/A/resources', part('policy', 'ns:p', ['entries', 'A', 'resources'])],
+    ['GET', '/api/2/things/ns:t/attributes/a/inbox', part('thing', 'ns:t', ['attributes', 'a', 'inbox'])],
+    [
+      'POST',
+      '/api/2/things/ns:t/features/f/outbox/messages/x',
+      { kind: 'message', thingId: 'ns:t', direction: 'outbox', subject: 'x', featureId: 'f', claim: false },
+    ],
+    ['POST', '/api/2/things/ns:t/outbox/messages/x', { kind: 'message', thingId: 'ns:t', direction: 'outbox', subject: 'x', claim: false }],
+  ])('%s %s', (method, path, expected) => {
+    // Strictly: a key present with an undefined value (featureId) is a difference here.
+    expect(matchRoute(method, path)).toStrictEqual(expected);
+  });
+
+  it.each([
+    ['PUT', '/api/2/connections', NOT_ALLOWED],
+    ['POST', '/api/2/connections/c1', NOT_ALLOWED],
+    ['GET', '/api/2/connections/c1/status', NOT_FOUND],
+    ['GET', '/api/2/connections//', NOT_FOUND],
+    ['GET', '/api/3/connections', NOT_FOUND],
+    ['GET', '/x/2/connections', NOT_FOUND],
+    ['GET', '/api/2/x/connections', NOT_FOUND],
+    ['GET', '/api/3/things/ns:t', NOT_FOUND],
+    ['GET', '/x/2/things/ns:t', NOT_FOUND],
+    ['GET', '/api/2/things', NOT_FOUND],
+    ['GET', '/api/2/things/', NOT_FOUND],
+    ['GET', '/api/2/foo/x', NOT_FOUND],
+    ['GET', '/api/2/foo/x/entries/A', NOT_FOUND],
+    ['GET', '/api/2/things/ns:t/attributes//x', NOT_FOUND],
+    ['GET', '/api/2/things/ns:t//x', NOT_FOUND],
+    ['GET', '/api/2/policies/ns:p/entries//resources', NOT_FOUND],
+    ['POST', '/api/2/policies/ns:p/inbox/messages/x', NOT_FOUND],
+    ['POST', '/api/2/things/ns:t/features//inbox/messages/x', NOT_FOUND],
+    ['POST', '/api/2/things/ns:t/features/f/inbox/claim', NOT_FOUND],
+    ['POST', '/api/2/things/ns:t/outbox/claim', NOT_FOUND],
+    ['POST', '/api/2/things/ns:t/inbox/claim/x', NOT_FOUND],
+    ['POST', '/api/2/things/ns:t/inbox/notmessages/x', NOT_FOUND],
+    ['GET', '/api/2/things/ns:t/inbox/claim', NOT_ALLOWED],
+    ['POST', '/api/2/things/ns:t/inbox/messages', { status: 400, error: 'messages:subject.invalid' }],
+  ])('%s %s is refused', (method, path, expected) => {
+    expect(() => matchRoute(method, path)).toThrow(expect.objectContaining(expected));
+  });
+
+  it('names the undecodable segment, cut to 100 characters', () => {
+    const refusal = (segment: string) => expect.objectContaining({ status: 400, description: `The path segment '${segment}' is not valid percent-encoding.` });
+    expect(() => matchRoute('GET', '/api/2/things/%E0%A4%A')).toThrow(refusal('%E0%A4%A'));
+    const long = `%E0${'a'.repeat(200)}`;
+    expect(() => matchRoute('GET', `/api/2/things/${long}`)).toThrow(refusal(long.slice(0, 100)));
+  });
+});
+
 describe('the one error mapping', () => {
   it('keeps Ditto errors as they are, with the correlation-id on the response', () => {
     expect(httpError(new ThingNotFoundError('ns:t'), { where: 'test', correlationId: 'c-1' })).toEqual({
