@@ -3,7 +3,7 @@
  * as a Markdown table. Score = detected (killed + timed out) / valid (detected + survived + no coverage), Stryker's own
  * definition; mutants that do not compile, error at run time or are disabled are not valid.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 interface Tally {
@@ -31,15 +31,20 @@ function folderOf(file: string): string {
   return parts[1] === 'core' ? parts.slice(0, 3).join('/') : parts.slice(0, 2).join('/');
 }
 
-const byFolder = new Map<string, Tally>();
-const chunks = existsSync(REPORTS) ? readdirSync(REPORTS).filter((c) => existsSync(join(REPORTS, c, 'mutation.json'))) : [];
+const reportOf = (chunk: string) => join(REPORTS, chunk, 'mutation.json');
+// Oldest first: a file measured by two chunks (it moved to another chunk) counts as last measured.
+const chunks = existsSync(REPORTS)
+  ? readdirSync(REPORTS)
+      .filter((c) => existsSync(reportOf(c)))
+      .sort((a, b) => statSync(reportOf(a)).mtimeMs - statSync(reportOf(b)).mtimeMs)
+  : [];
+const byFile = new Map<string, Tally>();
 for (const chunk of chunks) {
-  const report = JSON.parse(readFileSync(join(REPORTS, chunk, 'mutation.json'), 'utf8')) as { files: Record<string, { mutants: { status: string }[] }> };
-  for (const [file, { mutants }] of Object.entries(report.files)) {
-    const folder = folderOf(file);
-    byFolder.set(folder, add(byFolder.get(folder) ?? tallyOf([]), tallyOf(mutants.map((m) => m.status))));
-  }
+  const report = JSON.parse(readFileSync(reportOf(chunk), 'utf8')) as { files: Record<string, { mutants: { status: string }[] }> };
+  for (const [file, { mutants }] of Object.entries(report.files)) byFile.set(file, tallyOf(mutants.map((m) => m.status)));
 }
+const byFolder = new Map<string, Tally>();
+for (const [file, t] of byFile) byFolder.set(folderOf(file), add(byFolder.get(folderOf(file)) ?? tallyOf([]), t));
 if (byFolder.size === 0) {
   console.error('No reports under reports/mutation/: run `npm run mutate` first.');
   process.exit(1);
