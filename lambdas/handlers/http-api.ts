@@ -62,7 +62,8 @@ const BODILESS = new Set([204, 205, 304]);
 function preconditionsOf(event: APIGatewayProxyEventV2): Preconditions {
   const ifMatch = headerOf(event.headers, 'if-match');
   const ifNoneMatch = headerOf(event.headers, 'if-none-match');
-  return { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}) };
+  // checkPreconditions ignores an undefined condition.
+  return { ifMatch, ifNoneMatch };
 }
 
 /** Things and policies are served alike: GET, PUT (create 201 + Location, or change 204), DELETE 204. */
@@ -100,14 +101,14 @@ async function handle(
     appendRequestKeys({
       route: `${method} ${route.kind}`,
       ...('thingId' in route ? { thingId: route.thingId } : {}),
-      ...(correlationId !== undefined ? { correlationId } : {}),
+      correlationId, // Powertools skips an undefined key
     });
     const authorization = headerOf(event.headers, 'authorization');
     if (route.kind === 'connections') {
       await authenticateDevops(authorization, getConfig());
       return await manageConnections(method, route.id, event);
     }
-    const principal = await authenticate(authorization !== undefined ? { authorization } : {}, issuers, basicUsers);
+    const principal = await authenticate({ authorization }, issuers, basicUsers);
     const subjects = principal.subjects;
     switch (route.kind) {
       case 'thing':
@@ -136,9 +137,9 @@ async function handle(
           return json(200, value, { etag: etagOf(revision) });
         }
         const value = method === 'DELETE' ? undefined : jsonBody(event);
+        // A DELETE never creates (changePart refuses to delete what is not there): 204 with the ETag.
         const { created, revision } = await changePart(route, value, subjects, conditions);
         const etag = { etag: etagOf(revision) };
-        if (method === 'DELETE') return { statusCode: 204, headers: etag };
         return created ? json(201, value, { ...etag, location: event.rawPath }) : { statusCode: 204, headers: etag };
       }
       case 'message': {
@@ -153,7 +154,7 @@ async function handle(
   } catch (e) {
     // A conditional GET whose If-None-Match matches: not an error, 304 with the ETag and no body.
     if (e instanceof NotModifiedError) return { statusCode: 304, headers: { etag: e.etag } };
-    return httpError(e, { where: 'http-api', ...(correlationId !== undefined ? { correlationId } : {}) });
+    return httpError(e, { where: 'http-api', correlationId });
   }
 }
 
@@ -204,10 +205,7 @@ async function sendOverHttp(
   });
   // Ditto takes timeout and response-required from the query as well as from headers; the query wins.
   const query = event.queryStringParameters ?? {};
-  const expectation = expectationOf(draft, {
-    ...(query.timeout !== undefined ? { timeout: query.timeout } : {}),
-    ...(query['response-required'] !== undefined ? { responseRequired: query['response-required'] } : {}),
-  });
+  const expectation = expectationOf(draft, { timeout: query.timeout, responseRequired: query['response-required'] });
   const requestedMs = expectation.timeoutMs;
   const responseRequired = expectation.responseRequired;
   const timeoutMs = Math.min(requestedMs, maxHttpTimeoutMs);
@@ -224,9 +222,8 @@ async function sendOverHttp(
 
   const answered = await awaitResponse(result.correlation, Math.min(result.correlation.expiresAt, deadline));
   const response = answered?.response;
-  if (!response) {
-    return httpError(new RequestTimeoutError(timeoutMs, correlationId), { where: 'http-api', correlationId });
-  }
+  // handle() answers it, with the correlation-id.
+  if (!response) throw new RequestTimeoutError(timeoutMs, correlationId);
   const responseType = typeof response.headers[Header.CONTENT_TYPE] === 'string' ? (response.headers[Header.CONTENT_TYPE] as string) : undefined;
   // 204, 205 and 304 never carry a body (RFC 9110).
   if (BODILESS.has(response.status) || response.value === undefined) return { statusCode: response.status, headers: replyHeaders };
