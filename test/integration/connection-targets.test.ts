@@ -130,6 +130,7 @@ describe('connection targets', () => {
     expect(res.status).toBe(201);
     const id = (res.json() as { id: string }).id;
     created.push(id);
+    expect(res.headers.get('location')).toBe(`/api/2/connections/${encodeURIComponent(id)}`);
     return id;
   }
 
@@ -198,6 +199,15 @@ describe('connection targets', () => {
       expect(gone.status).toBe(404);
       expect(gone.json()).toMatchObject({ status: 404, error: 'connectivity:connection.notfound' });
       expect((await http(gateway, 'DELETE', `/api/2/connections/${id}`, { auth: DEVOPS })).status).toBe(404);
+    });
+
+    it('creates a connection by PUT under an id that needs percent-encoding, and names it in the Location header', async () => {
+      const id = `hook:${uniqueName('c')}`;
+      const put = await putJson(gateway, `/api/2/connections/${encodeURIComponent(id)}`, DEVOPS, { ...connectionJson(endpoint, 'local:nobody'), id });
+      expect(put.status).toBe(201);
+      created.push(encodeURIComponent(id));
+      expect(put.headers.get('location')).toBe(`/api/2/connections/hook%3A${id.slice('hook:'.length)}`);
+      expect((await http(gateway, 'GET', put.headers.get('location')!, { auth: DEVOPS })).json()).toMatchObject({ id });
     });
 
     it('generates the id on POST, refuses one in the body, and only validates on a dry run', async () => {

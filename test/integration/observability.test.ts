@@ -135,6 +135,38 @@ describe('one routed message (HTTP in, WebSocket device answering)', () => {
   });
 });
 
+describe('request keys on HTTP requests', () => {
+  it('logs a refused request (401) with where, route and the correlation-id the request carried', async () => {
+    lines = [];
+    const res = await harness.http(gateway, 'GET', `/api/2/things/${harness.uniqueNamespace()}:t`, {
+      auth: 'Bearer not-a-token',
+      headers: { 'correlation-id': 'obs-401' },
+    });
+    expect(res.status).toBe(401);
+    expect(parsed().find((l) => l.message === 'authentication failed')).toMatchObject({
+      where: 'http-api',
+      route: 'GET thing',
+      correlationId: 'obs-401',
+    });
+  });
+
+  it('logs a message sent without a correlation-id under the one generated for it (the one the reply names)', async () => {
+    const auth = await harness.bearer(harness.uniqueName());
+    const thingId = `${harness.uniqueNamespace()}:lamp`;
+    expect((await harness.putJson(gateway, `/api/2/things/${thingId}`, auth, {})).status).toBe(201);
+    lines = [];
+    const res = await harness.http(gateway, 'POST', `/api/2/things/${thingId}/inbox/messages/ping?timeout=0`, {
+      auth,
+      body: '1',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(202);
+    const generated = res.headers.get('correlation-id');
+    expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+    expect(parsed().find((l) => l.message === 'message routed')).toMatchObject({ correlationId: generated, thingId });
+  });
+});
+
 describe('invocations that record nothing', () => {
   it('add no dimension sets to the next invocation that does (one set per EMF line)', async () => {
     // Required after the environment above, like the harness.
