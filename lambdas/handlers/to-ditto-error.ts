@@ -19,16 +19,28 @@ const UNAVAILABLE_NAMES = new Set([
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 const NETWORK_MESSAGE = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|EAI_AGAIN|socket hang up)\b/;
 
-function isUnavailable(e: unknown): boolean {
+/** `seen`: a cause chain may loop (an error that is, or leads back to, its own cause). */
+function isUnavailable(e: unknown, seen = new Set<unknown>()): boolean {
   const err = e as { name?: string; code?: string; cause?: unknown; $metadata?: { httpStatusCode?: number }; errors?: unknown[] };
-  if (!err || typeof err !== 'object') return false;
+  if (!err || typeof err !== 'object' || seen.has(e)) return false;
+  seen.add(e);
   if (err.name && UNAVAILABLE_NAMES.has(err.name)) return true;
   if (err.code && UNAVAILABLE_CODES.has(err.code)) return true;
   // The SDK wraps non-Error throwables (e.g. from another realm) into 'AWS SDK error wrapper for …', keeping only the text.
   if (typeof (e as Error).message === 'string' && NETWORK_MESSAGE.test((e as Error).message)) return true;
   if ((err.$metadata?.httpStatusCode ?? 0) >= 500) return true;
-  if (Array.isArray(err.errors) && err.errors.some(isUnavailable)) return true; // AggregateError from happy-eyeballs connects
-  return err.cause !== undefined && err.cause !== e && isUnavailable(err.cause);
+  if (Array.isArray(err.errors) && err.errors.some((inner) => isUnavailable(inner, seen))) return true; // AggregateError from happy-eyeballs connects
+  return isUnavailable(err.cause, seen);
+}
+
+/** The error for a log line: Powertools follows `cause` without a bound, so a cyclic chain is logged without it. */
+function loggable(e: unknown): unknown {
+  const seen = new Set<unknown>();
+  for (let c: unknown = e; c instanceof Error; c = c.cause) {
+    if (seen.has(c)) return { name: (e as Error).name, message: (e as Error).message, stack: (e as Error).stack };
+    seen.add(c);
+  }
+  return e;
 }
 
 export interface ErrorContext {
@@ -51,11 +63,11 @@ export function toDittoError(e: unknown, context: ErrorContext): DittoError {
     return e;
   }
   if (isUnavailable(e)) {
-    logger.warn('backend unavailable', { where: context.where, error: e as Error });
+    logger.warn('backend unavailable', { where: context.where, error: loggable(e) });
     return new ServiceUnavailableError(undefined, { cause: e });
   }
   // Powertools logs an Error with its name, message, location, stack and nested cause.
-  logger.error('unhandled error', { where: context.where, error: e as Error });
+  logger.error('unhandled error', { where: context.where, error: loggable(e) });
   return new InternalError();
 }
 

@@ -5,24 +5,7 @@
 import { appendRequestKeys, logger, payloadForDebug } from '../../lambdas/observability/logger';
 import { DEADLINE_MARGIN_MS, deadline, withDeadline, withDeadlineAt } from '../../lambdas/runtime/deadline';
 import { consumeLocally } from '../../lambdas/runtime/local-consumers';
-
-/** JSON log lines printed while `work` runs (Powertools prints to stdout, or through console in dev mode). */
-function logged(work: () => void): Record<string, unknown>[] {
-  const lines: string[] = [];
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  const info = jest.spyOn(console, 'info').mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
-  try {
-    work();
-  } finally {
-    write.mockRestore();
-    info.mockRestore();
-  }
-  // One log line per write or console call (pretty-printed over several lines in dev mode).
-  return lines.filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+import { logged } from '../support/logs';
 
 describe('request keys on log lines', () => {
   const level = logger.getLevelName();
