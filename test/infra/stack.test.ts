@@ -1,9 +1,10 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { TABLES } from '../../lambdas/store/schema';
+import { TABLES, type TableSchema } from '../../lambdas/store/schema';
 import { HTTP_API_LOG_VARIABLES, WEBSOCKET_API_LOG_VARIABLES } from '../../lib/access-logs';
 import { ConsumedQueue } from '../../lib/consumed-queue';
 import { MessagingStack } from '../../lib/messaging-stack';
+import { MessagingTables } from '../../lib/tables';
 
 const ISSUER = { issuer: 'https://issuer.example/', jwksUrl: 'https://issuer.example/jwks.json', prefix: 'example' };
 
@@ -61,6 +62,29 @@ describe('When the stack is synthesized with defaults', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       });
     }
+  });
+
+  it('keeps the tables with data (PITR) on stack deletion, deletes the session tables, and types every key as the schema says', () => {
+    const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(Object.keys(TABLES).length);
+    for (const schema of Object.values(TABLES) as TableSchema[]) {
+      const table = tables.find(
+        (t) => t.Properties.KeySchema[0].AttributeName === schema.partitionKey.name && (schema.sortKey === undefined) === (t.Properties.KeySchema.length === 1),
+      );
+      expect({ key: schema.partitionKey.name, policy: table?.DeletionPolicy }).toEqual({
+        key: schema.partitionKey.name,
+        policy: schema.pointInTimeRecovery ? 'Retain' : 'Delete',
+      });
+      for (const k of [schema.partitionKey, ...(schema.sortKey ? [schema.sortKey] : []), ...Object.values(schema.indexes ?? {}).map((i) => i.partitionKey)])
+        expect(table?.Properties.AttributeDefinitions).toContainEqual({ AttributeName: k.name, AttributeType: k.type });
+    }
+  });
+
+  it('deletes every table with the stack when data is not to be retained (a test stack)', () => {
+    const stack = new Stack(new App(), 'Disposable');
+    new MessagingTables(stack, 'Tables', { retainData: false });
+    const policies = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table')).map((t) => t.DeletionPolicy);
+    expect(policies).toEqual(Object.keys(TABLES).map(() => 'Delete'));
   });
 
   it('routes /api/2/{proxy+} on the HTTP API', () => {
