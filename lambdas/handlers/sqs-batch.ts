@@ -1,7 +1,7 @@
 /** One SQS-consumer shape for every queue: parse each record, run it, report the failed ones for redelivery. */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { RemainingTime } from '../runtime/deadline';
-import { logger } from '../observability/logger';
+import { loggableError, logger } from '../observability/logger';
 import { instrumented } from '../observability/invocation';
 
 export function sqsBatchHandler<T>(
@@ -16,7 +16,7 @@ export function sqsBatchHandler<T>(
         try {
           await run(JSON.parse(record.body) as T);
         } catch (e) {
-          logger.error(`${what} failed`, { messageId: record.messageId, error: e as Error });
+          logger.error(`${what} failed`, { messageId: record.messageId, error: loggableError(e) });
           failures.push({ itemIdentifier: record.messageId });
         }
       }),

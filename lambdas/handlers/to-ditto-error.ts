@@ -2,7 +2,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DittoError, InternalError, RequestTimeoutError, SendNotAllowedError, ServiceUnavailableError } from '../core/errors';
 import { errorEnvelope, formatEnvelope } from '../core/protocol';
-import { logger } from '../observability/logger';
+import { loggableError, logger } from '../observability/logger';
 import { record } from '../observability/metrics';
 
 const UNAVAILABLE_NAMES = new Set([
@@ -33,16 +33,6 @@ function isUnavailable(e: unknown, seen = new Set<unknown>()): boolean {
   return isUnavailable(err.cause, seen);
 }
 
-/** The error for a log line: Powertools follows `cause` without a bound, so a cyclic chain is logged without it. */
-function loggable(e: unknown): unknown {
-  const seen = new Set<unknown>();
-  for (let c: unknown = e; c instanceof Error; c = c.cause) {
-    if (seen.has(c)) return { name: (e as Error).name, message: (e as Error).message, stack: (e as Error).stack };
-    seen.add(c);
-  }
-  return e;
-}
-
 export interface ErrorContext {
   readonly correlationId?: string;
   readonly thingId?: string;
@@ -63,11 +53,11 @@ export function toDittoError(e: unknown, context: ErrorContext): DittoError {
     return e;
   }
   if (isUnavailable(e)) {
-    logger.warn('backend unavailable', { where: context.where, error: loggable(e) });
+    logger.warn('backend unavailable', { where: context.where, error: loggableError(e) });
     return new ServiceUnavailableError(undefined, { cause: e });
   }
   // Powertools logs an Error with its name, message, location, stack and nested cause.
-  logger.error('unhandled error', { where: context.where, error: loggable(e) });
+  logger.error('unhandled error', { where: context.where, error: loggableError(e) });
   return new InternalError();
 }
 

@@ -31,3 +31,16 @@ export function payloadForDebug(value: unknown): string | undefined {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
   return text.length > MAX_DEBUG_PAYLOAD_CHARS ? `${text.slice(0, MAX_DEBUG_PAYLOAD_CHARS)}… (${text.length} chars)` : text;
 }
+
+/**
+ * An error as a log attribute. Powertools formats `cause` recursively without a bound, so an error whose cause chain
+ * loops back would overflow the stack: such a chain is logged without its causes.
+ */
+export function loggableError(e: unknown): unknown {
+  const seen = new Set<unknown>();
+  for (let c: unknown = e; c instanceof Error; c = c.cause) {
+    if (seen.has(c)) return { name: (e as Error).name, message: (e as Error).message, stack: (e as Error).stack };
+    seen.add(c);
+  }
+  return e;
+}

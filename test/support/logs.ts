@@ -1,12 +1,15 @@
 /** The JSON log lines Powertools prints while `work` runs: to stdout/stderr in Lambda mode, through console in dev mode. */
 export function logged(work: () => void): Record<string, unknown>[] {
   const lines: string[] = [];
-  const keep = (chunk: unknown) => void lines.push(String(chunk));
+  const keep = (chunk: unknown): true => {
+    lines.push(String(chunk));
+    return true;
+  };
   const spies = [
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (keep(chunk), true)),
-    jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (keep(chunk), true)),
+    jest.spyOn(process.stdout, 'write').mockImplementation(keep),
+    jest.spyOn(process.stderr, 'write').mockImplementation(keep),
     ...(['debug', 'info', 'warn', 'error', 'log'] as const).map((level) =>
-      jest.spyOn(console, level).mockImplementation((...args: unknown[]) => keep(args.map(String).join(' '))),
+      jest.spyOn(console, level).mockImplementation((...args: unknown[]) => void keep(args.map(String).join(' '))),
     ),
   ];
   try {

@@ -178,6 +178,16 @@ describe('the SQS batch consumer', () => {
     expect(out.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([event.Records[1]!.messageId, event.Records[3]!.messageId].sort());
   });
 
+  it('reports a record whose job fails with a looping cause chain, and still runs the others', async () => {
+    const looping = new Error('loop');
+    looping.cause = new Error('outer', { cause: looping });
+    const handler = sqsBatchHandler<{ fail: boolean }>('test', 'test job', async ({ fail }) => {
+      if (fail) throw looping;
+    });
+    const event = sqsEvent(['{"fail":true}', '{"fail":false}']);
+    expect(await handler(event)).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+  });
+
   it('reports a record whose body is not JSON, and still runs the others', async () => {
     const handler = sqsBatchHandler<unknown>('test', 'test job', async () => undefined);
     const event = sqsEvent(['{"ok":true}', 'not json']);
