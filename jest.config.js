@@ -8,6 +8,8 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   // The local runtime's environment (InvokeStore, Powertools dev mode) before any test module loads.
   setupFiles: ['<rootDir>/local/env.ts'],
+  // Tables per test file (see the module), created before the file's tests.
+  setupFilesAfterEnv: ['<rootDir>/test/support/file-tables.ts'],
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,
   maxWorkers: 2,

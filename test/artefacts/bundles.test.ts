@@ -12,15 +12,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { TABLES, type TableKey } from '../../lambdas/store/schema';
 import { MessagingStack } from '../../lib/messaging-stack';
 import { devIssuerConfig, devToken } from '../../local/dev-auth';
 import type { LocalGateway } from '../../local/gateway';
 import { httpApiEvent, sqsEvent, stringifiedContext, wsConnectEvent, wsDisconnectEvent, wsMessageEvent } from '../fixtures/aws-events';
-import { startTestGateway, uniqueName, uniqueNamespace } from '../support/harness';
+import { ddb, startTestGateway, tableName, uniqueName, uniqueNamespace } from '../support/harness';
 import { sdkOnlyModules } from './sdk-only-modules';
 
 const run = promisify(execFile);
@@ -60,7 +59,7 @@ async function invoke(fn: string, event: unknown, extraEnv: Record<string, strin
   if (!asset) throw new Error(`no asset for ${fn}: ${Object.keys(assets).join(', ')}`);
   // Plain values from the template; table names and endpoints point at the local stand-ins.
   const fromTemplate = Object.fromEntries(Object.entries(asset.environment).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
-  const tables = Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [TABLES[k].envName, `test-${k}`]));
+  const tables = Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [TABLES[k].envName, tableName(k)]));
   const env = {
     PATH: process.env.PATH!,
     NODE_PATH: nodePath,
@@ -79,8 +78,6 @@ async function invoke(fn: string, event: unknown, extraEnv: Record<string, strin
   if (error) throw new Error(`${fn} threw: ${JSON.parse(error[1]!)}`);
   return JSON.parse(/@@RESULT@@(.*)/.exec(stdout)![1]!);
 }
-
-const ddb = () => DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT }));
 
 describe('the synthesized Lambda bundles', () => {
   it('cannot load what the runtime does not provide (the module path holds only the AWS SDK)', async () => {
@@ -131,7 +128,7 @@ describe('the synthesized Lambda bundles', () => {
       body: 'START-SEND-MESSAGES:ACK',
     });
     expect(await invoke('WsDisconnect', wsDisconnectEvent(connectionId))).toEqual({ statusCode: 200 });
-    expect((await ddb().send(new GetCommand({ TableName: 'test-connections', Key: { connectionId } }))).Item).toBeUndefined();
+    expect((await ddb().send(new GetCommand({ TableName: tableName('connections'), Key: { connectionId } }))).Item).toBeUndefined();
   });
 
   it('http-api creates a thing and sends a message (Basic and Bearer)', async () => {

@@ -2,8 +2,7 @@
  * The handlers on events shaped as AWS documents them (test/fixtures/aws-events.ts), against
  * DynamoDB Local, with the local gateway only as the WebSocket peer and @connections endpoint.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { handler as fanOutHandler } from '../../lambdas/handlers/fanout';
 import { handler as httpHandler } from '../../lambdas/handlers/http-api';
 import { handler as connectHandler } from '../../lambdas/handlers/ws-connect';
@@ -11,7 +10,7 @@ import { handler as defaultHandler } from '../../lambdas/handlers/ws-default';
 import { handler as disconnectHandler } from '../../lambdas/handlers/ws-disconnect';
 import type { LocalGateway } from '../../local/gateway';
 import { httpApiEvent, sqsEvent, stringifiedContext, wsConnectEvent, wsDisconnectEvent, wsMessageEvent } from '../fixtures/aws-events';
-import { basic, bearer, startTestGateway, TestClient, uniqueName, uniqueNamespace } from '../support/harness';
+import { ddb, tableName, basic, bearer, startTestGateway, TestClient, uniqueName, uniqueNamespace } from '../support/harness';
 import { worldOn } from '../support/world';
 
 let gateway: LocalGateway;
@@ -20,7 +19,6 @@ beforeAll(async () => {
 });
 afterAll(async () => gateway.stop());
 
-const ddb = () => DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT }));
 const json = (r: { body?: string; isBase64Encoded?: boolean }) =>
   JSON.parse(r.isBase64Encoded ? Buffer.from(r.body!, 'base64').toString() : r.body!) as Record<string, any>;
 
@@ -237,14 +235,18 @@ describe('WebSocket API events', () => {
     expect(await defaultHandler(wsMessageEvent(connectionId, 'START-SEND-MESSAGES', authorizer))).toEqual({ statusCode: 200, body: 'START-SEND-MESSAGES:ACK' });
     const index = () =>
       ddb().send(
-        new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }),
+        new QueryCommand({
+          TableName: tableName('subscriptions'),
+          KeyConditionExpression: 'subject = :s',
+          ExpressionAttributeValues: { ':s': `local:${name}` },
+        }),
       );
     expect((await index()).Items).toHaveLength(1);
     expect((await index()).Items![0]!.tokenExpiresAt).toBe(Number(authorizer.expiresAt));
 
     expect(await disconnectHandler(wsDisconnectEvent(connectionId))).toEqual({ statusCode: 200 });
     expect((await index()).Items).toEqual([]);
-    expect((await ddb().send(new GetCommand({ TableName: 'test-connections', Key: { connectionId } }))).Item).toBeUndefined();
+    expect((await ddb().send(new GetCommand({ TableName: tableName('connections'), Key: { connectionId } }))).Item).toBeUndefined();
   });
 });
 
@@ -255,7 +257,11 @@ describe('SQS events', () => {
     await client.subscribe();
     const [item] = (
       await ddb().send(
-        new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }),
+        new QueryCommand({
+          TableName: tableName('subscriptions'),
+          KeyConditionExpression: 'subject = :s',
+          ExpressionAttributeValues: { ':s': `local:${name}` },
+        }),
       )
     ).Items!;
     const data = JSON.stringify({ topic: 'ns/t/things/live/messages/x', path: '/inbox/messages/x', headers: {}, value: 'via sqs' });

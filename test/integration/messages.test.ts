@@ -1,7 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalGateway } from '../../local/gateway';
-import { bearer, eventually, http, Invocations, putJson, sleep, startTestGateway, TestClient, uniqueName } from '../support/harness';
+import { bearer, ddb, eventually, http, Invocations, putJson, sleep, startTestGateway, tableName, TestClient, uniqueName } from '../support/harness';
 import { autoRespond, message, worldOn } from '../support/world';
 
 let gateway: LocalGateway;
@@ -461,9 +460,8 @@ describe('claim messages', () => {
 });
 
 async function staleConnectionIds(owner: string): Promise<string[]> {
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT }));
-  const out = await ddb.send(
-    new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${owner}` } }),
+  const out = await ddb().send(
+    new QueryCommand({ TableName: tableName('subscriptions'), KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${owner}` } }),
   );
   return (out.Items ?? []).map((i) => i.connectionId as string);
 }

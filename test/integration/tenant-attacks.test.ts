@@ -2,14 +2,13 @@
  * Attacks of one authenticated tenant on others (issue "Safe to expose"): each case reproduces an
  * attack that worked before its defence, against the local gateway over DynamoDB Local.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { importJWK, SignJWT } from 'jose';
 import { DEV_ISSUER, devToken, ensureDevKey } from '../../local/dev-auth';
 import type { LocalGateway } from '../../local/gateway';
 import { MAX_POLICY_SUBJECTS } from '../../lambdas/core/policy';
 import { QUERY_CONCURRENCY, SessionsRepository } from '../../lambdas/store/sessions';
-import { bearer, http, putJson, sleep, startTestGateway, TestClient, uniqueName, uniqueNamespace } from '../support/harness';
+import { ddb, tableName, bearer, http, putJson, sleep, startTestGateway, TestClient, uniqueName, uniqueNamespace } from '../support/harness';
 import { message, type World, worldOn } from '../support/world';
 
 let gateway: LocalGateway;
@@ -27,7 +26,6 @@ afterAll(async () => {
 });
 
 const world = worldOn(() => gateway);
-const ddb = () => DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT }));
 
 /** The next frame that is a message (skips ACKs). */
 async function nextMessage(client: TestClient, timeoutMs = 5000): Promise<Record<string, any>> {
@@ -388,7 +386,7 @@ describe('6. an expired token stops listening', () => {
     await device.subscribe();
     await new Promise<void>((resolve) => device.ws.once('close', () => resolve()));
     const index = await ddb().send(
-      new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }),
+      new QueryCommand({ TableName: tableName('subscriptions'), KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }),
     );
     expect(index.Items).toEqual([]);
   });
@@ -402,7 +400,7 @@ describe('6. an expired token stops listening', () => {
     await sleep(1800); // several sweeps after the first token's expiry
     expect(device.closed).toBeUndefined();
     const index = await ddb().send(
-      new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }),
+      new QueryCommand({ TableName: tableName('subscriptions'), KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': `local:${name}` } }),
     );
     expect(index.Items![0]!.tokenExpiresAt).toBeGreaterThan(Date.now() / 1000 + 3000);
     await device.close();
@@ -500,7 +498,9 @@ describe('9. credentials do not travel', () => {
     await answered;
     expect(res.status).toBe(200);
     const { correlationKey } = await import('../../lambdas/store/correlations');
-    const item = await ddb().send(new GetCommand({ TableName: 'test-correlations', Key: { key: correlationKey(w.thingId, '/inbox/messages/x', 'c-rest') } }));
+    const item = await ddb().send(
+      new GetCommand({ TableName: tableName('correlations'), Key: { key: correlationKey(w.thingId, '/inbox/messages/x', 'c-rest') } }),
+    );
     expect(item.Item).toMatchObject({ state: 'delivered' });
     expect(item.Item!.response).toBeUndefined();
     await device.close();

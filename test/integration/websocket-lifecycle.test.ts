@@ -1,16 +1,14 @@
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { randomInt } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { SWEEP_LOOKBACK_MINUTES, sweepExpiredConnections } from '../../lambdas/routing/sweep';
 import { devToken } from '../../local/dev-auth';
 import { FrameSizeWatch } from '../../local/frames';
 import type { LocalGateway } from '../../local/gateway';
-import { basic, bearer, http, sleep, startTestGateway, TestClient, uniqueName } from '../support/harness';
+import { ddb, tableName, basic, bearer, http, sleep, startTestGateway, TestClient, uniqueName } from '../support/harness';
 
 let gateway: LocalGateway;
-const ddb = () => DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT }));
 
 beforeAll(async () => {
   gateway = await startTestGateway({ idleTimeoutMs: 1500 });
@@ -18,13 +16,13 @@ beforeAll(async () => {
 afterAll(async () => gateway.stop());
 
 async function connectionItem(id: string) {
-  return (await ddb().send(new GetCommand({ TableName: 'test-connections', Key: { connectionId: id } }))).Item;
+  return (await ddb().send(new GetCommand({ TableName: tableName('connections'), Key: { connectionId: id } }))).Item;
 }
 async function indexItems(subject: string) {
   return (
     (
       await ddb().send(
-        new QueryCommand({ TableName: 'test-subscriptions', KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': subject } }),
+        new QueryCommand({ TableName: tableName('subscriptions'), KeyConditionExpression: 'subject = :s', ExpressionAttributeValues: { ':s': subject } }),
       )
     ).Items ?? []
   );

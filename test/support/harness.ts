@@ -1,6 +1,9 @@
 /** Test harness: the local gateway on a free port over the run's DynamoDB Local, plus real clients. */
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { WebSocket } from 'ws';
+import { TABLES, type TableKey } from '../../lambdas/store/schema';
 import { devToken } from '../../local/dev-auth';
 import { type GatewayOptions, type LocalGateway, startGateway } from '../../local/gateway';
 
@@ -9,6 +12,11 @@ export async function startTestGateway(options: Partial<GatewayOptions> = {}): P
   if (!endpoint) throw new Error('TEST_DYNAMODB_ENDPOINT is not set: run through jest (globalSetup starts DynamoDB Local).');
   return startGateway({ port: 0, dynamodbEndpoint: endpoint, ...options });
 }
+
+/** The run's DynamoDB Local, for tests that look into the tables. */
+export const ddb = (): DynamoDBDocumentClient => DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.TEST_DYNAMODB_ENDPOINT }));
+/** This test file's name of a table (see file-tables.ts). */
+export const tableName = (key: TableKey): string => process.env[TABLES[key].envName] ?? key;
 
 /** A unique namespace per test keeps tests independent on a shared database. */
 export const uniqueNamespace = (): string => `test.n${randomUUID().replace(/-/g, '').slice(0, 12)}`;
