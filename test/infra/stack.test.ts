@@ -100,6 +100,50 @@ describe('When the stack is synthesized with defaults', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'REQUEST' });
   });
 
+  it('integrates the HTTP API by Lambda proxy with payload format 2.0, the event shape the handler reads', () => {
+    const httpApiId = Object.keys(template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }))[0];
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { ApiId: { Ref: httpApiId }, IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+  });
+
+  it('gives the WebSocket authorizer no identity source, so that a token in the query or in a header reaches it (and its absence too)', () => {
+    // With an identity source, API Gateway would answer 401 itself to a request lacking it, before the authorizer runs.
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'REQUEST', IdentitySource: [] });
+  });
+
+  it('deploys the WebSocket stage on every change (no separate deployment to forget)', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: 'ws', AutoDeploy: true });
+  });
+
+  it('describes both APIs for whoever finds them in the console', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP', Description: Match.stringLikeRegexp('Ditto') });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'WEBSOCKET', Description: Match.stringLikeRegexp('Ditto Protocol') });
+  });
+
+  it("tells the functions the stage's Management API endpoint: https, the API's execute-api host, the stage", () => {
+    const wsApiId = Object.keys(template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'WEBSOCKET' } }))[0];
+    const expected = { 'Fn::Join': ['', ['https://', { Ref: wsApiId }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/ws']] };
+    const endpoints = Object.values(handlerFunctions(template))
+      .map((f) => f.Properties.Environment?.Variables?.MANAGEMENT_ENDPOINT)
+      .filter((v) => v !== undefined);
+    expect(endpoints.length).toBeGreaterThan(0);
+    for (const endpoint of endpoints) expect(endpoint).toEqual(expected);
+    template.hasOutput('ApiGatewayWebSocketUrl', {
+      Value: { 'Fn::Join': ['', ['wss://', { Ref: wsApiId }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/ws']] },
+    });
+    const httpApiId = Object.keys(template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }))[0];
+    template.hasOutput('ApiGatewayHttpUrl', { Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [httpApiId, 'ApiEndpoint'] }, '/api/2']] } });
+  });
+
+  it("keeps each stage's access logs in a log group of its own for the configured retention", () => {
+    const stages = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'));
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    const destinations = stages.map((st) => st.Properties.AccessLogSettings.DestinationArn['Fn::GetAtt'][0] as string);
+    expect(new Set(destinations).size).toBe(2);
+    for (const id of destinations) expect(groups[id]?.Properties.RetentionInDays).toBe(30);
+    const longer = synth({ logRetentionDays: 90 }).findResources('AWS::Logs::LogGroup');
+    for (const id of destinations) expect(longer[id]?.Properties.RetentionInDays).toBe(90);
+  });
+
   it('logs access on each stage with only the variables its API type documents', () => {
     const stages = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'));
     const apis = template.findResources('AWS::ApiGatewayV2::Api');
