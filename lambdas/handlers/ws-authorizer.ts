@@ -18,7 +18,7 @@ export const handler = instrumented('ws-authorizer', 'websocket', async (event: 
   try {
     // An access_token in the URL is the client's explicit choice: it wins over an Authorization header, which a
     // browser may add by itself (HTTP credentials it remembers for the host).
-    const principal = await authenticate(accessToken ? { accessToken } : authorization !== undefined ? { authorization } : {}, issuers, basicUsers);
+    const principal = await authenticate(accessToken ? { accessToken } : { authorization }, issuers, basicUsers);
     return {
       principalId: principal.subjects[0]!,
       policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] },

@@ -9,7 +9,7 @@ import { authenticate } from '../auth/authenticate';
 import { getConfig } from '../config';
 import { AuthenticationFailedError, MessageFormatInvalidError, NamespacesInvalidError, PayloadTooLargeError } from '../core/errors';
 import { isNamespace } from '../core/ids';
-import { expectationOf, messageFromEnvelope, parseRql } from '../core/messages';
+import { expectationOf, messageFromEnvelope, parseRql, tokenExpired } from '../core/messages';
 import {
   ack,
   type ControlFrame,
@@ -33,7 +33,8 @@ import { sessions } from '../store/repositories';
 import { principalOf, type WsEvent } from './ws-context';
 import { envelopeError } from './to-ditto-error';
 
-const reply = (body?: string): APIGatewayProxyResultV2 => (body === undefined ? { statusCode: 200 } : { statusCode: 200, body });
+// An undefined body is left out when Lambda serialises the result: nothing is sent back.
+const reply = (body?: string): APIGatewayProxyResultV2 => ({ statusCode: 200, body });
 
 export const handler = instrumented('ws-default', 'websocket', (event: WsEvent, _context?: RemainingTime): Promise<APIGatewayProxyResultV2> => handle(event));
 
@@ -45,7 +46,8 @@ async function handle(event: WsEvent): Promise<APIGatewayProxyResultV2> {
   try {
     const principal = principalOf(event.requestContext);
     const sender: Sender = { subjects: principal.subjects, connectionId };
-    if (principal.expiresAt !== undefined && principal.expiresAt * 1000 < Date.now()) await enforceTokenExpiry(connectionId);
+    // The authorizer's expiry decides while it holds; once past, the connection record says whether JWT-TOKEN refreshed it.
+    if (tokenExpired({ tokenExpiresAt: principal.expiresAt }, Date.now())) await enforceTokenExpiry(connectionId);
 
     const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
     const { maxMessageBytes } = getConfig();
@@ -73,16 +75,14 @@ async function handle(event: WsEvent): Promise<APIGatewayProxyResultV2> {
     const expectation = expectationOf(parsed);
     const headers: Record<string, HeaderValue> = { ...parsed.headers };
     if (expectation.responseRequired && correlationId === undefined) headers[Header.CORRELATION_ID] = correlationId = randomUUID();
-    const message = { ...parsed, headers, ...(correlationId !== undefined ? { correlationId } : {}) };
+    const message = { ...parsed, headers, correlationId };
     const timeoutMs = Math.min(expectation.timeoutMs, getConfig().maxWsTimeoutMs);
 
     const result = await sendLiveMessage(message, sender, expectation.responseRequired ? { wait: { issuer: { kind: 'ws', connectionId }, timeoutMs } } : {});
     if (result.correlation) await scheduleTimeout({ key: result.correlation.key, owner: result.correlation.owner, timeoutMs });
     return reply();
   } catch (e) {
-    return reply(
-      envelopeError(e, { where: '$default', ...(thingId !== undefined ? { thingId } : {}), ...(correlationId !== undefined ? { correlationId } : {}) }),
-    );
+    return reply(envelopeError(e, { where: '$default', thingId, correlationId }));
   }
 }
 
@@ -116,7 +116,7 @@ async function control(frame: ControlFrame, sender: Sender): Promise<string | un
     case 'jwt-token': {
       const { issuers } = getConfig();
       const refreshed = await authenticate({ accessToken: frame.token }, issuers, []);
-      if (refreshed.subjects.join('\n') !== sender.subjects.join('\n')) {
+      if (JSON.stringify(refreshed.subjects) !== JSON.stringify(sender.subjects)) {
         throw new AuthenticationFailedError('A refreshed token must name the same subject as the connection.');
       }
       if (refreshed.expiresAt !== undefined) await sessions().setTokenExpiry(connectionId, refreshed.expiresAt);
@@ -128,8 +128,8 @@ async function control(frame: ControlFrame, sender: Sender): Promise<string | un
 /** The token the connection was opened with has expired: unless refreshed (JWT-TOKEN), close it. */
 async function enforceTokenExpiry(connectionId: string): Promise<void> {
   const connection = await sessions().getConnection(connectionId);
-  const expiresAt = connection?.tokenExpiresAt;
-  if (expiresAt !== undefined && expiresAt * 1000 >= Date.now()) return;
+  // No record, or one without an expiry: nothing says that the token was refreshed.
+  if (connection?.tokenExpiresAt !== undefined && !tokenExpired(connection, Date.now())) return;
   const error = new AuthenticationFailedError('The token of this connection has expired; reconnect with a fresh token.');
   await postToConnection(connectionId, envelopeError(error, { where: '$default' })).catch(() => undefined);
   await closeConnection(connectionId);
