@@ -37,6 +37,21 @@ describe('WebSocket to WebSocket', () => {
     await Promise.all([device.close(), app.close()]);
   });
 
+  it('answers a message sent without a correlation-id under the one generated for it', async () => {
+    const w = await world({ device: { 'message:/': { grant: ['READ', 'WRITE'] } } });
+    const device = await (await w.user('device')).ws();
+    await device.subscribe();
+    const app = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
+
+    app.send(message(w, 'ping'));
+    const got = await device.nextJson();
+    const generated = got.headers['correlation-id'];
+    expect(generated).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    device.send({ topic: got.topic, path: got.path, headers: { 'correlation-id': generated }, value: 'pong', status: 200 });
+    expect(await app.nextJson()).toMatchObject({ topic: w.topic('ping'), status: 200, value: 'pong', headers: { 'correlation-id': generated } });
+    await Promise.all([device.close(), app.close()]);
+  });
+
   it('does not echo to the sending connection', async () => {
     const w = await world();
     const app = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });

@@ -1,5 +1,26 @@
 /** The JSON log lines Powertools prints while `work` runs: to stdout/stderr in Lambda mode, through console in dev mode. */
 export function logged(work: () => void): Record<string, unknown>[] {
+  const capture = startCapture();
+  try {
+    work();
+  } finally {
+    capture.stop();
+  }
+  return capture.lines();
+}
+
+/** As `logged`, for work that awaits (a handler invocation): the lines printed until it has settled. */
+export async function loggedAsync(work: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const capture = startCapture();
+  try {
+    await work();
+  } finally {
+    capture.stop();
+  }
+  return capture.lines();
+}
+
+function startCapture(): { stop: () => void; lines: () => Record<string, unknown>[] } {
   const lines: string[] = [];
   const keep = (chunk: unknown): true => {
     lines.push(String(chunk));
@@ -12,11 +33,11 @@ export function logged(work: () => void): Record<string, unknown>[] {
       jest.spyOn(console, level).mockImplementation((...args: unknown[]) => void keep(args.map(String).join(' '))),
     ),
   ];
-  try {
-    work();
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-  // One log line per write or console call (pretty-printed over several lines in dev mode).
-  return lines.filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return {
+    stop: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
+    // One log line per write or console call (pretty-printed over several lines in dev mode).
+    lines: () => lines.filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }

@@ -3,12 +3,13 @@
  * authorizer context, the SQS batch consumer. Events come from the
  * AWS-documented factories in test/fixtures/aws-events.ts.
  */
-import { AuthenticationFailedError, SendNotAllowedError, ThingNotFoundError } from '../../lambdas/core/errors';
+import { SendNotAllowedError, ThingNotFoundError } from '../../lambdas/core/errors';
 import { matchRoute } from '../../lambdas/handlers/http-routes';
 import { sqsBatchHandler } from '../../lambdas/handlers/sqs-batch';
 import { envelopeError, httpError, toDittoError } from '../../lambdas/handlers/to-ditto-error';
 import { principalOf, toAuthorizerContext } from '../../lambdas/handlers/ws-context';
 import { sqsEvent, stringifiedContext } from '../fixtures/aws-events';
+import { loggedAsync } from '../support/logs';
 
 describe('matchRoute', () => {
   it.each([
@@ -160,8 +161,9 @@ describe('the WebSocket authorizer context', () => {
     ['no subjects', { authorizer: { principalId: 'x' } }],
     ['an empty subject list', { authorizer: { subjects: '[]' } }],
     ['subjects that are not strings', { authorizer: { subjects: '[1]' } }],
-  ])('refuses %s with 401', (_name, requestContext) => {
-    expect(() => principalOf(requestContext)).toThrow(AuthenticationFailedError);
+  ])('refuses %s with 401, saying that the connection carries no subjects', (_name, requestContext) => {
+    const refusal = { name: 'AuthenticationFailedError', status: 401, description: 'The connection carries no authenticated subjects.' };
+    expect(() => principalOf(requestContext)).toThrow(expect.objectContaining(refusal));
   });
 });
 
@@ -176,6 +178,21 @@ describe('the SQS batch consumer', () => {
     const out = await handler(event);
     expect(seen.sort()).toEqual([1, 2, 3, 4]);
     expect(out.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([event.Records[1]!.messageId, event.Records[3]!.messageId].sort());
+  });
+
+  it('logs each failed record as an error naming what failed, its message id and the cause', async () => {
+    const handler = sqsBatchHandler<{ fail: boolean }>('test', 'test job', async ({ fail }) => {
+      if (fail) throw new Error('the job broke');
+    });
+    const event = sqsEvent(['{"fail":true}', '{"fail":false}']);
+    const lines = await loggedAsync(() => handler(event));
+    expect(lines.filter((l) => l.level === 'ERROR')).toEqual([
+      expect.objectContaining({
+        message: 'test job failed',
+        messageId: event.Records[0]!.messageId,
+        error: expect.objectContaining({ message: 'the job broke' }),
+      }),
+    ]);
   });
 
   it('reports a record whose job fails with a looping cause chain, and still runs the others', async () => {
