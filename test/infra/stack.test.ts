@@ -163,6 +163,39 @@ describe('When the stack is synthesized with defaults', () => {
     expect(WEBSOCKET_API_LOG_VARIABLES).not.toContain('httpMethod');
   });
 
+  it('writes one JSON access log line per request with the fields the README documents for each API type', () => {
+    const apis = template.findResources('AWS::ApiGatewayV2::Api');
+    const formats = Object.fromEntries(
+      Object.values(template.findResources('AWS::ApiGatewayV2::Stage')).map((st) => [
+        apis[st.Properties.ApiId.Ref].Properties.ProtocolType,
+        JSON.parse(st.Properties.AccessLogSettings.Format as string),
+      ]),
+    );
+    const common = {
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      requestTime: '$context.requestTime',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      integrationLatency: '$context.integrationLatency',
+    };
+    expect(formats.HTTP).toEqual({
+      ...common,
+      method: '$context.httpMethod',
+      path: '$context.path',
+      responseLength: '$context.responseLength',
+      latency: '$context.responseLatency',
+      integrationError: '$context.integrationErrorMessage',
+    });
+    expect(formats.WEBSOCKET).toEqual({
+      ...common,
+      eventType: '$context.eventType',
+      connectionId: '$context.connectionId',
+      integrationError: '$context.integration.error',
+      authorizerError: '$context.authorizer.error',
+    });
+  });
+
   it("sets the account's API Gateway CloudWatch role before the WebSocket stage, kept on delete", () => {
     const accounts = template.findResources('AWS::ApiGateway::Account');
     expect(Object.keys(accounts)).toHaveLength(1);
