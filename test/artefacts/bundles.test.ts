@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +19,7 @@ import { MessagingStack } from '../../lib/messaging-stack';
 import { devIssuerConfig, devToken } from '../../local/dev-auth';
 import type { LocalGateway } from '../../local/gateway';
 import { httpApiEvent, sqsEvent, stringifiedContext, wsConnectEvent, wsDisconnectEvent, wsMessageEvent } from '../fixtures/aws-events';
+import { tempDir } from '../support/cdk-apps';
 import { ddb, startTestGateway, tableName, uniqueName, uniqueNamespace } from '../support/harness';
 import { sdkOnlyModules } from './sdk-only-modules';
 
@@ -35,7 +36,7 @@ let nodePath: string;
 
 beforeAll(async () => {
   gateway = await startTestGateway();
-  const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+  const outdir = tempDir();
   const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
   const stack = new MessagingStack(app, 'ArtefactStack', { issuers: [devIssuerConfig(gateway.httpUrl)], devBasicUsers: 'ditto:ditto' });
   const assembly = app.synth();

@@ -3,9 +3,9 @@
  * own dependencies), as symlinks into ours: a bundle that needs anything else fails to load here as
  * it would on Lambda.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { tempDir } from '../support/cdk-apps';
 
 const ROOTS = ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-apigatewaymanagementapi', '@aws-sdk/client-sqs'];
 
@@ -19,7 +19,7 @@ function packageDir(name: string, from: string): string {
 }
 
 export function sdkOnlyModules(): string {
-  const root = mkdtempSync(join(tmpdir(), 'sdk-only-'));
+  const root = tempDir();
   const modules = join(root, 'node_modules');
   const seen = new Set<string>();
   const visit = (name: string, from: string) => {

@@ -1,10 +1,11 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { TABLES, type TableSchema } from '../../lambdas/store/schema';
 import { HTTP_API_LOG_VARIABLES, WEBSOCKET_API_LOG_VARIABLES } from '../../lib/access-logs';
 import { ConsumedQueue } from '../../lib/consumed-queue';
 import { MessagingStack } from '../../lib/messaging-stack';
 import { MessagingTables } from '../../lib/tables';
+import { testApp } from '../support/cdk-apps';
 
 const ISSUER = { issuer: 'https://issuer.example/', jwksUrl: 'https://issuer.example/jwks.json', prefix: 'example' };
 
@@ -15,7 +16,7 @@ function handlerFunctions(t: Template): Record<string, any> {
 
 function synth(props: Partial<ConstructorParameters<typeof MessagingStack>[2]> = {}): Template {
   // Skip esbuild bundling in assertions: the template is what matters here.
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new MessagingStack(app, 'TestStack', { issuers: [ISSUER], env: { account: '123456789012', region: 'eu-central-1' }, ...props });
   return Template.fromStack(stack);
 }
@@ -81,7 +82,7 @@ describe('When the stack is synthesized with defaults', () => {
   });
 
   it('deletes every table with the stack when data is not to be retained (a test stack)', () => {
-    const stack = new Stack(new App(), 'Disposable');
+    const stack = new Stack(testApp(), 'Disposable');
     new MessagingTables(stack, 'Tables', { retainData: false });
     const policies = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table')).map((t) => t.DeletionPolicy);
     expect(policies).toEqual(Object.keys(TABLES).map(() => 'Delete'));
@@ -484,13 +485,13 @@ describe('When configuration is given', () => {
   });
 
   it('synthesizes without issuers but warns that every request would be rejected', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = testApp({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new MessagingStack(app, 'NoIssuers', { issuers: [] });
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('No OIDC issuer'));
   });
 
   it('refuses a queue whose retention ends before its messages could reach the dead-letter queue', () => {
-    const stack = new Stack(new App(), 'Queues');
+    const stack = new Stack(testApp(), 'Queues');
     expect(
       () =>
         new ConsumedQueue(stack, 'Short', {
@@ -507,7 +508,7 @@ describe('When configuration is given', () => {
   });
 
   it('warns when an issuer has no audience, and not when it has one', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = testApp({ context: { 'aws:cdk:bundling-stacks': [] } });
     const open = new MessagingStack(app, 'NoAudience', { issuers: [ISSUER] });
     Annotations.fromStack(open).hasWarning('*', Match.stringLikeRegexp("issuer 'https://issuer.example/' has no 'audience'"));
     const closed = new MessagingStack(app, 'WithAudience', { issuers: [{ ...ISSUER, audience: 'router' }] });
@@ -624,7 +625,7 @@ describe('When clients come through the front door (CloudFront)', () => {
   });
 
   it('adds a WAF web ACL with a rate rule per client IP when asked, only in us-east-1', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = testApp({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new MessagingStack(app, 'Waf', {
       issuers: [ISSUER],
       env: { account: '123456789012', region: 'us-east-1' },
@@ -762,10 +763,7 @@ describe('When checked with cdk-nag AwsSolutionsChecks', () => {
   ])('synthesizes %s with no unacknowledged finding (acknowledgements carry their reasons in code)', async (_name, env) => {
     const { AwsSolutionsChecks } = await import('cdk-nag');
     const { Validations } = await import('aws-cdk-lib');
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, outdir: mkdtempSync(join(tmpdir(), 'nag-')) });
+    const app = testApp({ context: { 'aws:cdk:bundling-stacks': [] } });
     new MessagingStack(app, 'NagStack', { issuers: [ISSUER], alarmEmail: 'oncall@example.com', tracing: true, identity: 'cognito', ...(env ? { env } : {}) });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
