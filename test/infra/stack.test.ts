@@ -543,6 +543,9 @@ describe('When clients come through the front door (CloudFront)', () => {
       const origin = originOf(b);
       expect(JSON.stringify(origin.DomainName)).toMatch(new RegExp(`${api}[A-Za-z0-9]*".*execute-api`));
       expect(origin.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] });
+      // CloudFront waits 30 s by default: past API Gateway's 30 s integration limit for HTTP, so that its answer (ours:
+      // a 408 before it) reaches the client; the default for the WebSocket handshake.
+      expect({ api, readTimeout: origin.CustomOriginConfig.OriginReadTimeout ?? 30 }).toEqual({ api, readTimeout: api === 'HttpApi' ? 35 : 30 });
     }
     expect(behavior('/api/2/*').AllowedMethods).toEqual(expect.arrayContaining(['POST', 'PUT', 'DELETE', 'GET']));
     expect(config.DefaultCacheBehavior).toMatchObject({ CachePolicyId: CACHING_DISABLED, ViewerProtocolPolicy: 'https-only' });
@@ -622,6 +625,21 @@ describe('When clients come through the front door (CloudFront)', () => {
     custom.resourceCountIs('AWS::Route53::RecordSet', 2);
     custom.hasOutput('WebSocketUrl', { Value: 'wss://things.example.com/ws/2' });
     expect(() => synth({ frontDoor: { domainName: 'things.example.com' } })).toThrow(/domainName and certificateArn go together/);
+  });
+
+  it("refuses front door options that cannot work: DNS records without a domain, two web ACLs, a rate limit under AWS WAF's minimum", () => {
+    expect(() => synth({ frontDoor: { hostedZone: { id: 'Z123', name: 'example.org' } } })).toThrow(
+      'hostedZone needs domainName: the alias records are for that name.',
+    );
+    expect(() => synth({ frontDoor: { wafRateLimit: 2000, webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1' } })).toThrow(
+      'Give either wafRateLimit (a new web ACL) or webAclArn (an existing one), not both.',
+    );
+    for (const limit of [9, 10.5, 0, -10])
+      expect(() => synth({ frontDoor: { wafRateLimit: limit } })).toThrow(
+        `wafRateLimit must be an integer of at least 10 requests per 5 minutes (AWS WAF's minimum), got ${limit}.`,
+      );
+    // 10 passes that check and meets the next one (this stack is not in us-east-1).
+    expect(() => synth({ frontDoor: { wafRateLimit: 10 } })).toThrow(/must be created in us-east-1/);
   });
 
   it('adds a WAF web ACL with a rate rule per client IP when asked, only in us-east-1', () => {
