@@ -154,7 +154,7 @@ export class CorrelationsRepository {
   private async transition(
     key: string,
     state: Correlation['state'],
-    extraCondition?: string,
+    extraCondition: string,
     extraValues: Record<string, unknown> = {},
     response?: StoredResponse,
     extraNames: Record<string, string> = {},
@@ -165,7 +165,7 @@ export class CorrelationsRepository {
           TableName: this.table,
           Key: { key },
           UpdateExpression: response ? 'SET #state = :state, #response = :response' : 'SET #state = :state',
-          ConditionExpression: `attribute_exists(#k) AND #state = :pending${extraCondition ? ` AND ${extraCondition}` : ''}`,
+          ConditionExpression: `attribute_exists(#k) AND #state = :pending AND ${extraCondition}`,
           ExpressionAttributeNames: { '#k': 'key', '#state': 'state', ...extraNames, ...(response ? { '#response': 'response' } : {}) },
           ExpressionAttributeValues: { ':state': state, ':pending': 'pending', ...extraValues, ...(response ? { ':response': response } : {}) },
           ReturnValues: 'ALL_NEW',

@@ -85,7 +85,8 @@ export class SessionsRepository {
    */
   async subscribe(subscription: Omit<Subscription, 'tokenExpiresAt'>): Promise<void> {
     const { connectionId, subjects, namespaces, filter } = subscription;
-    const options = { ...(namespaces ? { namespaces } : {}), ...(filter !== undefined ? { filter } : {}) };
+    // Absent options stay absent: the document client leaves undefined values out (removeUndefinedValues).
+    const options = { namespaces, filter };
     const expires = ttl();
     const out = await this.client().send(
       new UpdateCommand({
@@ -103,7 +104,7 @@ export class SessionsRepository {
           this.batchWrite(
             batch.map((subject) => ({
               PutRequest: {
-                Item: { subject, connectionId, subjects, ...options, ...(tokenExpiresAt !== undefined ? { tokenExpiresAt } : {}), [TTL_ATTRIBUTE]: expires },
+                Item: { subject, connectionId, subjects, ...options, tokenExpiresAt, [TTL_ATTRIBUTE]: expires },
               },
             })),
           ),
