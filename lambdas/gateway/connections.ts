@@ -26,7 +26,7 @@ export function closeManagementClient(): void {
 export type PostResult = 'sent' | 'gone';
 
 /** 410: the connection no longer exists (by class, name or status: the class differs across realms). */
-function isGone(e: unknown): boolean {
+export function isGone(e: unknown): boolean {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e instanceof GoneException || err?.name === 'GoneException' || err?.$metadata?.httpStatusCode === 410;
 }
