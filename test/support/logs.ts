@@ -41,3 +41,21 @@ function startCapture(): { stop: () => void; lines: () => Record<string, unknown
     lines: () => lines.filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
   };
 }
+
+/** The lines printed from the start of `work` until `until` holds for them (work that logs later, e.g. from a timer). */
+export async function loggedUntil(
+  work: () => Promise<unknown> | unknown,
+  until: (lines: Record<string, unknown>[]) => boolean,
+  timeoutMs = 5000,
+): Promise<Record<string, unknown>[]> {
+  const capture = startCapture();
+  try {
+    await work();
+    for (const deadline = Date.now() + timeoutMs; !until(capture.lines()); await new Promise((r) => setTimeout(r, 10))) {
+      if (Date.now() > deadline) throw new Error(`the awaited log line did not come within ${timeoutMs} ms`);
+    }
+  } finally {
+    capture.stop();
+  }
+  return capture.lines();
+}
