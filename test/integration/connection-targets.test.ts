@@ -2,89 +2,12 @@
  * Connection targets (Ditto's http-push connections) against DynamoDB Local, the local gateway and a
  * real HTTP endpoint on this machine.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { LocalGateway } from '../../local/gateway';
+import { Endpoint } from '../support/endpoint';
 import { basic, bearer, eventually, http, putJson, startTestGateway, TestClient, uniqueName } from '../support/harness';
 import { message, type World, worldOn } from '../support/world';
 
 const DEVOPS = basic('devops', 'foobar');
-
-interface Received {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-
-/** A real HTTP endpoint: records requests by path; answers with what `answer` says (or holds the request). */
-class Endpoint {
-  readonly received: Received[] = [];
-  private waiters: { path: string; resolve: (r: Received) => void }[] = [];
-  private held: ServerResponse[] = [];
-  answer: (r: Received) => { status: number; headers?: Record<string, string>; body?: string } | 'hold' = () => ({ status: 204 });
-  private constructor(private readonly server: Server) {}
-
-  static async start(): Promise<Endpoint> {
-    let endpoint: Endpoint | undefined;
-    const server = createServer((req, res) => {
-      const parts: Buffer[] = [];
-      req.on('data', (c: Buffer) => parts.push(c));
-      req.on('end', () => endpoint!.handle(req, res, Buffer.concat(parts).toString('utf8')));
-    });
-    endpoint = new Endpoint(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return endpoint;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse, body: string): void {
-    const r = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
-    this.received.push(r);
-    for (const w of this.waiters.filter((x) => x.path === r.path)) w.resolve(r);
-    this.waiters = this.waiters.filter((x) => x.path !== r.path);
-    const answer = this.answer(r);
-    if (answer === 'hold') {
-      this.held.push(res);
-      return;
-    }
-    res.writeHead(answer.status, answer.headers ?? {});
-    res.end(answer.body);
-  }
-
-  /** The next request to `path` (or one already received). */
-  request(path: string, timeoutMs = 5000): Promise<Received> {
-    const seen = this.received.find((r) => r.path === path);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no request to ${path} within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({
-        path,
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-      });
-    });
-  }
-
-  requestsTo(path: string): Received[] {
-    return this.received.filter((r) => r.path === path);
-  }
-
-  release(): void {
-    for (const res of this.held.splice(0)) res.end();
-  }
-
-  stop(): Promise<void> {
-    this.release();
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 const connectionJson = (endpoint: Endpoint, subject: string, target: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
   connectionType: 'http-push',
@@ -214,7 +137,11 @@ describe('connection targets', () => {
       const body = connectionJson(endpoint, 'local:nobody');
       const withId = await http(gateway, 'POST', '/api/2/connections', { auth: DEVOPS, body: JSON.stringify({ ...body, id: 'mine' }) });
       expect(withId.status).toBe(400);
-      expect(withId.json()).toMatchObject({ error: 'connectivity:id.notsettable' });
+      expect(withId.json()).toMatchObject({
+        error: 'connectivity:id.notsettable',
+        message: 'It is not allowed to provide an explicit ID for a connection.',
+        description: 'Remove the ID from the connection as it will be generated.',
+      });
 
       const before = (await http(gateway, 'GET', '/api/2/connections?ids-only=true', { auth: DEVOPS })).json() as string[];
       const dry = await http(gateway, 'POST', '/api/2/connections?dry-run=true', { auth: DEVOPS, body: JSON.stringify(body) });
@@ -340,6 +267,71 @@ describe('connection targets', () => {
         issuer.send(message(w, 'ask', { 'correlation-id': `ws-${w.ns}` }));
         const answer = await issuer.nextJson();
         expect(answer).toMatchObject({ status: 201, value: 'done', headers: { 'correlation-id': `ws-${w.ns}` } });
+      } finally {
+        await issuer.close();
+      }
+    });
+
+    it('takes a Ditto Protocol response declared with parameters, spaces and in any case', async () => {
+      const { w, reader } = await setUp();
+      endpoint.answer = (r) => {
+        if (r.path !== `/declared/${w.ns}`) return { status: 204 };
+        const m = JSON.parse(r.body);
+        const response = {
+          topic: m.topic,
+          path: m.path,
+          headers: { 'correlation-id': m.headers['correlation-id'], 'content-type': 'text/plain' },
+          value: 'done',
+          status: 201,
+        };
+        return { status: 200, headers: { 'content-type': 'Application/Vnd.Eclipse.Ditto+JSON ; charset=utf-8' }, body: JSON.stringify(response) };
+      };
+      await createConnection(connectionJson(endpoint, reader, { address: `POST:/declared/${w.ns}` }));
+      const res = await send(w, 'ask', {}, '?timeout=5');
+      expect({ status: res.status, body: res.text }).toEqual({ status: 201, body: 'done' });
+    });
+
+    it('maps an empty answer declared as Ditto Protocol with live-response (no body to parse)', async () => {
+      const { w, reader } = await setUp();
+      endpoint.answer = (r) =>
+        r.path === `/empty/${w.ns}` ? { status: 200, headers: { 'content-type': 'application/vnd.eclipse.ditto+json' }, body: '' } : { status: 204 };
+      await createConnection(connectionJson(endpoint, reader, { address: `POST:/empty/${w.ns}`, issuedAcknowledgementLabel: 'live-response' }));
+      const res = await send(w, 'ask', {}, '?timeout=5');
+      expect({ status: res.status, body: res.text }).toEqual({ status: 200, body: '' });
+    });
+
+    it('passes on as text an answer declared as JSON that is not JSON, with live-response', async () => {
+      const { w, reader } = await setUp();
+      endpoint.answer = (r) =>
+        r.path === `/notjson/${w.ns}` ? { status: 200, headers: { 'content-type': 'application/json' }, body: 'not {json' } : { status: 204 };
+      await createConnection(connectionJson(endpoint, reader, { address: `POST:/notjson/${w.ns}`, issuedAcknowledgementLabel: 'live-response' }));
+      const res = await send(w, 'ask', {}, '?timeout=5');
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('not {json');
+    });
+
+    it("gives a WebSocket issuer the endpoint's headers under live-response: without transport headers, and the first 50 only", async () => {
+      const { w, reader } = await setUp();
+      const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`x-h-${String(i).padStart(2, '0')}`, `v${i}`]));
+      endpoint.answer = (r) => {
+        if (r.path === `/few/${w.ns}`) return { status: 200, headers: { 'content-type': 'application/json', 'x-answered-by': 'hook' }, body: '{"answer":42}' };
+        if (r.path === `/many/${w.ns}`) return { status: 200, headers: { 'content-type': 'application/json', 'x-answered-by': 'hook', ...many }, body: '{}' };
+        return { status: 204 };
+      };
+      await createConnection(connectionJson(endpoint, reader, { address: `POST:/{{ topic:subject }}/${w.ns}`, issuedAcknowledgementLabel: 'live-response' }));
+      const issuer = await TestClient.connect(gateway.wsUrl, { auth: w.ownerAuth });
+      try {
+        issuer.send(message(w, 'few', { 'correlation-id': `few-${w.ns}` }));
+        const few = (await issuer.nextJson()) as { status: number; value: unknown; headers: Record<string, unknown> };
+        expect(few).toMatchObject({ status: 200, value: { answer: 42 } });
+        expect(few.headers).toMatchObject({ 'x-answered-by': 'hook', 'content-type': 'application/json', 'correlation-id': `few-${w.ns}` });
+        for (const transport of ['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']) expect(few.headers).not.toHaveProperty(transport);
+
+        issuer.send(message(w, 'many', { 'correlation-id': `many-${w.ns}` }));
+        const manyAnswer = (await issuer.nextJson()) as { headers: Record<string, unknown> };
+        // content-type, x-answered-by and x-h-00 to x-h-47 are the first 50.
+        expect(manyAnswer.headers).toMatchObject({ 'x-answered-by': 'hook', 'x-h-47': 'v47' });
+        expect(manyAnswer.headers).not.toHaveProperty('x-h-48');
       } finally {
         await issuer.close();
       }
