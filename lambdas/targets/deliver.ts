@@ -33,7 +33,6 @@ const sockets = new Limiter(MAX_SOCKETS);
 export interface PushOutcome {
   readonly delivered: number;
   readonly failed: number;
-  readonly answered: number;
 }
 
 function placeholderSource(message: LiveMessage): PlaceholderSource {
@@ -41,7 +40,7 @@ function placeholderSource(message: LiveMessage): PlaceholderSource {
     thingId: message.thingId,
     namespace: message.namespace,
     name: message.thingId.slice(message.namespace.length + 1),
-    ...(message.featureId !== undefined ? { featureId: message.featureId } : {}),
+    featureId: message.featureId, // undefined (a message to the thing) is no feature, as if left out
     topic: message.topic,
     subject: message.subject,
     headers: message.headers,
@@ -75,10 +74,8 @@ function requestHeaders(
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date', 'server']);
 const MAX_RESPONSE_HEADERS = 50;
 
-const contentTypeOf = (res: PushResponse): string | undefined => {
-  const value = res.headers['content-type'];
-  return typeof value === 'string' ? value : undefined;
-};
+// Node's client keeps one content-type (a string) of an answer, or none.
+const contentTypeOf = (res: PushResponse): string | undefined => res.headers['content-type'];
 
 const isDittoProtocol = (contentType: string | undefined): boolean => (contentType ?? '').split(';')[0]!.trim().toLowerCase() === DITTO_PROTOCOL_TYPE;
 
@@ -98,15 +95,16 @@ function mappedResponse(message: LiveMessage, res: PushResponse): Envelope {
   }
   headers[Header.CORRELATION_ID] = message.correlationId!;
   if (contentType !== undefined) headers[Header.CONTENT_TYPE] = contentType;
-  return { topic: message.topic, path: message.path, headers, status: res.status, ...(value !== undefined ? { value } : {}) };
+  // An undefined value is left out: by the marshaller and by JSON on the way (routeResponse).
+  return { topic: message.topic, path: message.path, headers, status: res.status, value };
 }
 
 /** Which response, if any, the endpoint's answer is. */
 function responseOf(message: LiveMessage, target: CompiledTarget, res: PushResponse): Envelope | undefined {
   if (isDittoProtocol(contentTypeOf(res)) && res.body.length > 0) {
     try {
-      const envelope = parseEnvelope(res.body.toString('utf8'));
-      return envelope.status !== undefined ? envelope : undefined;
+      // One without a status is no response: routeResponse drops it.
+      return parseEnvelope(res.body.toString('utf8'));
     } catch (e) {
       logger.warn('target answered with an invalid Ditto Protocol message', { error: e as Error });
       return undefined;
@@ -123,7 +121,7 @@ async function deliverOne(
   data: string,
   connection: CompiledConnection,
   target: CompiledTarget,
-): Promise<'delivered' | 'answered' | 'failed' | 'dropped'> {
+): Promise<'delivered' | 'failed' | 'dropped'> {
   const source = placeholderSource(message);
   const path = resolvePlaceholders(target.pathTemplate, source, encodePathValue);
   // Unresolved (e.g. {{ feature:id }} for a message to the thing itself), or a value that would move the path.
@@ -155,7 +153,9 @@ async function deliverOne(
     const response = responseOf(message, target, res);
     if (!response) return 'delivered';
     try {
-      return (await routeResponse(response, { subjects: target.authorizationContext })) === 'routed' ? 'answered' : 'delivered';
+      // Routed or dropped (nobody waits any more), it was delivered; routeResponse counts which.
+      await routeResponse(response, { subjects: target.authorizationContext });
+      return 'delivered';
     } catch (e) {
       // Delivered; only its answer was unusable (e.g. an informational status).
       logger.warn('the answer of a connection target was refused', { connection: connection.id, error: e as Error });
@@ -176,7 +176,7 @@ export async function pushToTargets(job: TargetPushJob): Promise<PushOutcome> {
   const message = messageFromEnvelope(envelope);
   const data = formatEnvelope(envelope);
   const [connections, access] = await Promise.all([connectionTargets(), accessCache().load(message.thingId)]);
-  if (!access?.enforcer) return { delivered: 0, failed: 0, answered: 0 };
+  if (!access?.enforcer) return { delivered: 0, failed: 0 };
   const { enforcer, thing } = access;
   const named = new Set(job.connections);
   const recipients: TargetRecipient[] = selectTargets(connections, enforcer.readers(resourceOf(message), 'READ'), {
@@ -184,23 +184,20 @@ export async function pushToTargets(job: TargetPushJob): Promise<PushOutcome> {
     namespace: message.namespace,
     subject: message.subject,
     direction: message.direction,
-    ...(message.featureId !== undefined ? { featureId: message.featureId } : {}),
+    featureId: message.featureId, // undefined (a message to the thing) is no feature, as if left out
     attributesFor: (subjects: readonly string[]) => readableView(enforcer, subjects, 'thing:/attributes', thing.attributes),
   }).filter((r) => named.has(r.connectionId));
 
   const byConnection = new Map<string, TargetRecipient[]>();
   for (const r of recipients) byConnection.set(r.connectionId, [...(byConnection.get(r.connectionId) ?? []), r]);
-  const counts = { delivered: 0, failed: 0, answered: 0 };
+  const counts = { delivered: 0, failed: 0 };
   await Promise.all(
     [...byConnection.entries()].map(([id, rs]) => {
       const connection = connections.find((c) => c.id === id)!;
       return inPool(rs, connection.parallelism, async (r) => {
         const outcome = await deliverOne(message, data, connection, connection.targets[r.target]!);
         if (outcome === 'failed') counts.failed++;
-        else if (outcome === 'answered') {
-          counts.delivered++;
-          counts.answered++;
-        } else if (outcome === 'delivered') counts.delivered++;
+        else if (outcome === 'delivered') counts.delivered++;
       });
     }),
   );
