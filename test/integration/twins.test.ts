@@ -382,3 +382,67 @@ describe('sub-resource changes against whole-resource changes (property-based)',
     );
   }, 60_000);
 });
+
+describe("a missing part answers 404 with Ditto's error code and text for that kind of part", () => {
+  const notFound = (label: string, pointer: string, entity: string) =>
+    `The ${label} '${pointer}' of the ${entity} could not be found or the requester had insufficient permissions to access it.`;
+
+  it('names each part of a thing as Ditto does', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    const thingId = `${ns}:bare`;
+    // No attributes and no features at all; then one feature without properties, then one with properties.
+    expect((await putJson(gateway, `/api/2/things/${thingId}`, auth, {})).status).toBe(201);
+    const entity = `Thing with ID '${thingId}'`;
+    const cases: [path: string, code: string, label: string, pointer: string][] = [
+      ['/attributes', 'things:attributes', 'attributes', 'attributes'],
+      ['/attributes/a', 'things:attribute', 'attribute', 'attributes/a'],
+      ['/features', 'things:features', 'features', 'features'],
+      ['/features/f', 'things:feature', 'feature', 'features/f'],
+    ];
+    for (const [path, code, label, pointer] of cases) {
+      const res = await http(gateway, 'GET', `/api/2/things/${thingId}${path}`, { auth });
+      expect({ path, status: res.status, body: res.json() }).toMatchObject({
+        path,
+        status: 404,
+        body: { error: `${code}.notfound`, message: notFound(label, pointer, entity) },
+      });
+    }
+    expect((await putJson(gateway, `/api/2/things/${thingId}/features/f`, auth, {})).status).toBe(201);
+    for (const [path, code, label, pointer] of [
+      ['/features/f/properties', 'things:feature.properties', 'feature properties', 'features/f/properties'],
+      ['/features/f/properties/p', 'things:feature.property', 'feature property', 'features/f/properties/p'],
+      ['/features/f/desiredProperties', 'things:feature', 'feature', 'features/f/desiredProperties'],
+    ] as const) {
+      const res = await http(gateway, 'GET', `/api/2/things/${thingId}${path}`, { auth });
+      expect({ path, status: res.status, body: res.json() }).toMatchObject({
+        path,
+        status: 404,
+        body: { error: `${code}.notfound`, message: notFound(label, pointer, entity) },
+      });
+    }
+  });
+
+  it('names each part of a policy as Ditto does', async () => {
+    const ns = uniqueNamespace();
+    const owner = `local:${uniqueName('owner')}`;
+    const auth = await bearer(owner.slice('local:'.length));
+    const policyId = `${ns}:p`;
+    expect((await putJson(gateway, `/api/2/policies/${policyId}`, auth, ownerPolicy(owner))).status).toBe(201);
+    const entity = `Policy with ID '${policyId}'`;
+    for (const [path, code, label, pointer] of [
+      ['/entries/NOPE', 'policies:entry', 'policy entry', 'entries/NOPE'],
+      ['/entries/NOPE/subjects', 'policies:entry', 'policy entry', 'entries/NOPE/subjects'],
+      ['/entries/OWNER/subjects/local:nobody', 'policies:subject', 'subject', 'entries/OWNER/subjects/local:nobody'],
+      ['/entries/OWNER/resources/thing:%2Fnothing', 'policies:resource', 'resource', 'entries/OWNER/resources/thing:/nothing'],
+    ] as const) {
+      const res = await http(gateway, 'GET', `/api/2/policies/${policyId}${path}`, { auth });
+      expect({ path, status: res.status, body: res.json() }).toMatchObject({
+        path,
+        status: 404,
+        body: { error: `${code}.notfound`, message: notFound(label, pointer, entity) },
+      });
+    }
+  });
+});
