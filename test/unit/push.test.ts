@@ -16,7 +16,7 @@ import { AddressPolicy } from '../../lambdas/core/targets/addresses';
 import { checkTargetHost, push } from '../../lambdas/gateway/push';
 
 const run = promisify(execFile);
-const tsx = join(__dirname, '..', '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const tsx = require.resolve('tsx/cli');
 const request = { method: 'POST', headers: {}, body: '{}', timeoutMs: 2000, validateCertificates: true, maxResponseBytes: 1024 };
 const loopback = new AddressPolicy(['127.0.0.0/8', '::1/128']);
 const refusedText = (host: string, ip: string) => `The target host '${host}' may not be reached: ${ip} is a loopback, private, link-local or reserved address.`;
