@@ -77,9 +77,8 @@ export function push(req: PushRequest, policy: AddressPolicy): Promise<PushRespo
   }
   const send = req.url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<PushResponse>((resolve, reject) => {
-    // The URL as a string: https.request recognises only URL objects of its own realm (a test sandbox's differ).
     const outgoing = send(
-      req.url.href,
+      req.url,
       {
         method: req.method,
         headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) },
