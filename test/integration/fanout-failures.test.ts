@@ -3,7 +3,6 @@
  * account rate would): each failing recipient is logged and counted, the others are not stopped, and the invocation
  * still ends before its deadline.
  */
-import type { Subscription } from '../../lambdas/core/messages';
 import type { LocalGateway } from '../../local/gateway';
 
 // Before any handler module loads: Lambda-style output with EMF metrics (as observability.test.ts).
@@ -16,6 +15,7 @@ const { sessions } = require('../../lambdas/store/repositories') as typeof impor
 const { metrics } = require('../../lambdas/observability/metrics') as typeof import('../../lambdas/observability/metrics');
 const { withDeadline, DEADLINE_MARGIN_MS } = require('../../lambdas/runtime/deadline') as typeof import('../../lambdas/runtime/deadline');
 const { loggedAsync } = require('../support/logs') as typeof import('../support/logs');
+const { subscriber: subscribeOn } = require('../support/subscriber') as typeof import('../support/subscriber');
 
 let gateway: LocalGateway;
 beforeAll(async () => {
@@ -24,13 +24,7 @@ beforeAll(async () => {
 });
 afterAll(async () => gateway.stop());
 
-async function subscriber(): Promise<{ client: import('../support/harness').TestClient; subscription: Subscription }> {
-  const name = harness.uniqueName();
-  const client = await harness.TestClient.connect(gateway.wsUrl, { auth: await harness.bearer(name) });
-  await client.subscribe();
-  const [subscription] = await sessions().subscriptionsFor([`local:${name}`]);
-  return { client, subscription: subscription! };
-}
+const subscriber = () => subscribeOn(gateway);
 
 it('logs and counts each delivery that failed after retries, keeps the subscriptions, and records FailedDeliveries only', async () => {
   const a = await subscriber();

@@ -11,9 +11,9 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 
 const harness = require('../support/harness') as typeof import('../support/harness');
 const { fanOut } = require('../../lambdas/gateway/fanout') as typeof import('../../lambdas/gateway/fanout');
-const { sessions } = require('../../lambdas/store/repositories') as typeof import('../../lambdas/store/repositories');
 const { metrics } = require('../../lambdas/observability/metrics') as typeof import('../../lambdas/observability/metrics');
 const { loggedAsync } = require('../support/logs') as typeof import('../support/logs');
+const { subscriber: subscribeOn } = require('../support/subscriber') as typeof import('../support/subscriber');
 
 let gateway: LocalGateway;
 beforeAll(async () => {
@@ -21,14 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => gateway.stop());
 
-/** A subscribed client and its subscription as the index holds it. */
-async function subscriber(): Promise<{ client: import('../support/harness').TestClient; subscription: Subscription }> {
-  const name = harness.uniqueName();
-  const client = await harness.TestClient.connect(gateway.wsUrl, { auth: await harness.bearer(name) });
-  await client.subscribe();
-  const [subscription] = await sessions().subscriptionsFor([`local:${name}`]);
-  return { client, subscription: subscription! };
-}
+const subscriber = () => subscribeOn(gateway);
 
 /** The fan-out's result and the metrics it recorded (one EMF blob, published as an invocation's end would). */
 async function fanOutMeasured(recipients: Subscription[], data: string, startedAt?: number) {

@@ -384,44 +384,42 @@ describe('sub-resource changes against whole-resource changes (property-based)',
 });
 
 describe("a missing part answers 404 with Ditto's error code and text for that kind of part", () => {
-  const notFound = (label: string, pointer: string, entity: string) =>
-    `The ${label} '${pointer}' of the ${entity} could not be found or the requester had insufficient permissions to access it.`;
+  type Case = readonly [path: string, code: string, label: string, pointer: string];
+  /** GETs each path below `base` and expects Ditto's not-found error for that part of `entity`. */
+  async function expectNotFound(base: string, auth: string, entity: string, cases: readonly Case[]): Promise<void> {
+    for (const [path, code, label, pointer] of cases) {
+      const res = await http(gateway, 'GET', `${base}${path}`, { auth });
+      expect({ path, status: res.status, body: res.json() }).toMatchObject({
+        path,
+        status: 404,
+        body: {
+          error: `${code}.notfound`,
+          message: `The ${label} '${pointer}' of the ${entity} could not be found or the requester had insufficient permissions to access it.`,
+        },
+      });
+    }
+  }
 
   it('names each part of a thing as Ditto does', async () => {
     const ns = uniqueNamespace();
-    const owner = uniqueName('owner');
-    const auth = await bearer(owner);
+    const auth = await bearer(uniqueName('owner'));
     const thingId = `${ns}:bare`;
-    // No attributes and no features at all; then one feature without properties, then one with properties.
-    expect((await putJson(gateway, `/api/2/things/${thingId}`, auth, {})).status).toBe(201);
+    const base = `/api/2/things/${thingId}`;
     const entity = `Thing with ID '${thingId}'`;
-    const cases: [path: string, code: string, label: string, pointer: string][] = [
+    // No attributes and no features at all; then one feature without properties.
+    expect((await putJson(gateway, base, auth, {})).status).toBe(201);
+    await expectNotFound(base, auth, entity, [
       ['/attributes', 'things:attributes', 'attributes', 'attributes'],
       ['/attributes/a', 'things:attribute', 'attribute', 'attributes/a'],
       ['/features', 'things:features', 'features', 'features'],
       ['/features/f', 'things:feature', 'feature', 'features/f'],
-    ];
-    for (const [path, code, label, pointer] of cases) {
-      const res = await http(gateway, 'GET', `/api/2/things/${thingId}${path}`, { auth });
-      expect({ path, status: res.status, body: res.json() }).toMatchObject({
-        path,
-        status: 404,
-        body: { error: `${code}.notfound`, message: notFound(label, pointer, entity) },
-      });
-    }
-    expect((await putJson(gateway, `/api/2/things/${thingId}/features/f`, auth, {})).status).toBe(201);
-    for (const [path, code, label, pointer] of [
+    ]);
+    expect((await putJson(gateway, `${base}/features/f`, auth, {})).status).toBe(201);
+    await expectNotFound(base, auth, entity, [
       ['/features/f/properties', 'things:feature.properties', 'feature properties', 'features/f/properties'],
       ['/features/f/properties/p', 'things:feature.property', 'feature property', 'features/f/properties/p'],
       ['/features/f/desiredProperties', 'things:feature', 'feature', 'features/f/desiredProperties'],
-    ] as const) {
-      const res = await http(gateway, 'GET', `/api/2/things/${thingId}${path}`, { auth });
-      expect({ path, status: res.status, body: res.json() }).toMatchObject({
-        path,
-        status: 404,
-        body: { error: `${code}.notfound`, message: notFound(label, pointer, entity) },
-      });
-    }
+    ]);
   });
 
   it('names each part of a policy as Ditto does', async () => {
@@ -429,20 +427,13 @@ describe("a missing part answers 404 with Ditto's error code and text for that k
     const owner = `local:${uniqueName('owner')}`;
     const auth = await bearer(owner.slice('local:'.length));
     const policyId = `${ns}:p`;
-    expect((await putJson(gateway, `/api/2/policies/${policyId}`, auth, ownerPolicy(owner))).status).toBe(201);
-    const entity = `Policy with ID '${policyId}'`;
-    for (const [path, code, label, pointer] of [
+    const base = `/api/2/policies/${policyId}`;
+    expect((await putJson(gateway, base, auth, ownerPolicy(owner))).status).toBe(201);
+    await expectNotFound(base, auth, `Policy with ID '${policyId}'`, [
       ['/entries/NOPE', 'policies:entry', 'policy entry', 'entries/NOPE'],
       ['/entries/NOPE/subjects', 'policies:entry', 'policy entry', 'entries/NOPE/subjects'],
       ['/entries/OWNER/subjects/local:nobody', 'policies:subject', 'subject', 'entries/OWNER/subjects/local:nobody'],
       ['/entries/OWNER/resources/thing:%2Fnothing', 'policies:resource', 'resource', 'entries/OWNER/resources/thing:/nothing'],
-    ] as const) {
-      const res = await http(gateway, 'GET', `/api/2/policies/${policyId}${path}`, { auth });
-      expect({ path, status: res.status, body: res.json() }).toMatchObject({
-        path,
-        status: 404,
-        body: { error: `${code}.notfound`, message: notFound(label, pointer, entity) },
-      });
-    }
+    ]);
   });
 });
