@@ -9,6 +9,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { urlToHttpOptions } from 'node:url';
 import type { AddressPolicy } from '../core/targets/addresses';
 
 export interface PushRequest {
@@ -77,9 +78,11 @@ export function push(req: PushRequest, policy: AddressPolicy): Promise<PushRespo
   }
   const send = req.url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<PushResponse>((resolve, reject) => {
+    // One options object, not (url, options, callback): agent-base 4 (a dependency of Ditto's JavaScript client) replaces
+    // https.request process-wide with a two-argument wrapper, which would take the options for the callback.
     const outgoing = send(
-      req.url,
       {
+        ...urlToHttpOptions(req.url),
         method: req.method,
         headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) },
         lookup: guardedLookup(policy),

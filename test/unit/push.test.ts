@@ -7,7 +7,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import dns from 'node:dns';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import https, { createServer as createHttpsServer } from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +140,20 @@ describe('http and https', () => {
     expect({ status: res.status, body: res.body.toString() }).toEqual({ status: 200, body: 'tls POST /hook' });
     expect(requests()).toBe(1);
   });
+
+  it("still pushes over https when another module has replaced https.request by a two-argument wrapper (agent-base 4, under Ditto's client, does)", async () => {
+    const original: (options: https.RequestOptions, callback?: () => void) => ReturnType<typeof https.request> = https.request;
+    const wrapper = jest
+      .spyOn(https, 'request')
+      .mockImplementation(((options: https.RequestOptions, callback?: () => void) => original.call(https, options, callback)) as typeof https.request);
+    try {
+      const { port } = await serve((req, res) => res.end(`tls ${req.url}`), '127.0.0.1', createHttpsServer(tls));
+      const res = await push({ ...request, url: new URL(`https://localhost:${port}/wrapped`), validateCertificates: false }, loopback);
+      expect({ status: res.status, body: res.body.toString(), calls: wrapper.mock.calls.length }).toEqual({ status: 200, body: 'tls /wrapped', calls: 1 });
+    } finally {
+      wrapper.mockRestore();
+    }
+  }, 5_000);
 });
 
 describe('how a push ends', () => {
