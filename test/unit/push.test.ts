@@ -187,6 +187,17 @@ describe('how a push ends', () => {
     await expect(push({ ...request, timeoutMs: 60_000, url: new URL(`http://127.0.0.1:${port}/cut`) }, loopback)).rejects.toThrow('aborted');
   }, 5_000);
 
+  it('clears its timeout once the exchange is over (no timer is left pending in this process)', async () => {
+    const { port } = await serve((_req, res) => res.end('done'));
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const res = await push({ ...request, timeoutMs: 60_000, url: new URL(`http://127.0.0.1:${port}/x`) }, loopback);
+    expect(res.status).toBe(200);
+    // The sockets close just after the response ends (the server's timers go with them); the push's own would stay 60 s.
+    for (let i = 0; i < 100 && timers() > before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(timers()).toBe(before);
+  });
+
   it('leaves nothing running once the exchange is over: a process that pushed can end long before the timeout', async () => {
     const { port } = await serve((_req, res) => res.end('done'));
     const started = Date.now();
