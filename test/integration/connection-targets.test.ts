@@ -6,6 +6,8 @@ import type { LocalGateway } from '../../local/gateway';
 import { Endpoint } from '../support/endpoint';
 import { basic, bearer, eventually, http, putJson, startTestGateway, TestClient, uniqueName } from '../support/harness';
 import { message, type World, worldOn } from '../support/world';
+import { targets } from '../../lambdas/store/repositories';
+import { loggedAsync } from '../support/logs';
 
 const DEVOPS = basic('devops', 'foobar');
 
@@ -431,6 +433,24 @@ describe('connection targets', () => {
       expect(endpoint.requestsTo(`/lifecycle/${w.ns}/whileClosed`)).toEqual([]);
       expect(endpoint.requestsTo(`/lifecycle/${w.ns}/afterDelete`)).toEqual([]);
       expect(endpoint.requestsTo(`/lifecycle/${w.ns}/marker`)).toEqual([]);
+    });
+
+    it('skips a stored connection that no longer compiles, logging its id, and delivers through the others', async () => {
+      const { w, reader } = await setUp();
+      // As if saved under looser rules than today's: stored directly, past the validation of the API.
+      const stale = uniqueName('stale');
+      await targets().put(stale, { ...connectionJson(endpoint, reader), id: stale, targets: [] }, undefined);
+      try {
+        const lines = await loggedAsync(async () => {
+          // Creating a connection makes this container list the connections anew.
+          await createConnection(connectionJson(endpoint, reader, { address: `POST:/compiles/${w.ns}` }));
+          await send(w, 'stillDelivered');
+          await endpoint.request(`/compiles/${w.ns}`);
+        });
+        expect(lines.filter((l) => l.connection === stale).map((l) => [l.level, l.message])).toContainEqual(['ERROR', 'stored connection does not compile']);
+      } finally {
+        await targets().delete(stale);
+      }
     });
 
     it('does not let a thing named .. move the request elsewhere on the endpoint', async () => {
