@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { LocalGateway } from '../../local/gateway';
-import { basic, bearer, http, putJson, startTestGateway, uniqueName, uniqueNamespace } from '../support/harness';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { basic, bearer, ddb, http, putJson, startTestGateway, tableName, uniqueName, uniqueNamespace } from '../support/harness';
 
 let gateway: LocalGateway;
 beforeAll(async () => {
@@ -395,6 +396,7 @@ describe("a missing part answers 404 with Ditto's error code and text for that k
         body: {
           error: `${code}.notfound`,
           message: `The ${label} '${pointer}' of the ${entity} could not be found or the requester had insufficient permissions to access it.`,
+          description: 'Check the path of the requested resource and your permissions.',
         },
       });
     }
@@ -435,5 +437,421 @@ describe("a missing part answers 404 with Ditto's error code and text for that k
       ['/entries/OWNER/subjects/local:nobody', 'policies:subject', 'subject', 'entries/OWNER/subjects/local:nobody'],
       ['/entries/OWNER/resources/thing:%2Fnothing', 'policies:resource', 'resource', 'entries/OWNER/resources/thing:/nothing'],
     ]);
+  });
+});
+
+describe("a part that may not be changed answers 403 with Ditto's error code and text for that kind of part", () => {
+  type Case = readonly [path: string, body: string, code: string, label: string, pointer: string];
+  /** A subject that may READ the whole thing and policy but WRITE nothing. */
+  async function readerSetup(): Promise<{ ns: string; owner: string; auth: string; reader: string }> {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const readerName = uniqueName('reader');
+    const auth = await bearer(owner);
+    const policy = ownerPolicy(`local:${owner}`, {
+      READER: {
+        subjects: { [`local:${readerName}`]: { type: 't' } },
+        resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'policy:/': { grant: ['READ'], revoke: [] } },
+      },
+    });
+    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, policy)).status).toBe(201);
+    return { ns, owner, auth, reader: await bearer(readerName) };
+  }
+  /** PUTs each path below `base` and expects Ditto's not-modifiable error for that part of `entity`. */
+  async function expectNotModifiable(base: string, auth: string, entity: string, cases: readonly Case[]): Promise<void> {
+    for (const [path, body, code, label, pointer] of cases) {
+      const res = await http(gateway, 'PUT', `${base}${path}`, { auth, body, headers: { 'content-type': 'application/json' } });
+      expect({ path, status: res.status, body: res.json() }).toEqual({
+        path,
+        status: 403,
+        body: {
+          status: 403,
+          error: `${code}.notmodifiable`,
+          message: `The ${label} '${pointer}' of the ${entity} could not be modified as the requester had insufficient permissions to modify it.`,
+          description: 'Check if you have sufficient permissions to modify the resource.',
+        },
+      });
+    }
+  }
+
+  it('names each part of a thing as Ditto does, and leaves the thing unchanged', async () => {
+    const { ns, auth, reader } = await readerSetup();
+    const thingId = `${ns}:t`;
+    const base = `/api/2/things/${thingId}`;
+    const thing = { thingId, policyId: `${ns}:p`, attributes: { a: 1 }, features: { f: { properties: { p: 1 } } } };
+    expect((await putJson(gateway, base, auth, thing)).status).toBe(201);
+    await expectNotModifiable(base, reader, `Thing with ID '${thingId}'`, [
+      ['/policyId', JSON.stringify(`${ns}:p`), 'things:policyId', 'policy ID', 'policyId'],
+      ['/attributes', '{}', 'things:attributes', 'attributes', 'attributes'],
+      ['/attributes/a', '2', 'things:attribute', 'attribute', 'attributes/a'],
+      ['/features', '{}', 'things:features', 'features', 'features'],
+      ['/features/f', '{}', 'things:feature', 'feature', 'features/f'],
+      ['/features/f/properties', '{}', 'things:feature.properties', 'feature properties', 'features/f/properties'],
+      ['/features/f/properties/p', '2', 'things:feature.property', 'feature property', 'features/f/properties/p'],
+    ]);
+    expect((await http(gateway, 'GET', base, { auth })).json()).toEqual(thing);
+  });
+
+  it('names each part of a policy as Ditto does', async () => {
+    const { ns, owner, reader } = await readerSetup();
+    const policyId = `${ns}:p`;
+    await expectNotModifiable(`/api/2/policies/${policyId}`, reader, `Policy with ID '${policyId}'`, [
+      ['/entries/OWNER', JSON.stringify(ownerPolicy(`local:${owner}`).entries.OWNER), 'policies:entry', 'policy entry', 'entries/OWNER'],
+      ['/entries/OWNER/subjects', '{}', 'policies:subjects', 'subjects', 'entries/OWNER/subjects'],
+      ['/entries/OWNER/subjects/local:x', '{"type":"t"}', 'policies:subject', 'subject', 'entries/OWNER/subjects/local:x'],
+      ['/entries/OWNER/resources', '{}', 'policies:resources', 'resources', 'entries/OWNER/resources'],
+      ['/entries/OWNER/resources/thing:%2Fx', '{"grant":["READ"],"revoke":[]}', 'policies:resource', 'resource', 'entries/OWNER/resources/thing:/x'],
+    ]);
+  });
+});
+
+describe('sub-resources: permissions, ids and conditions', () => {
+  const json = { 'content-type': 'application/json' };
+
+  it("reads a thing's policyId, and hides it (404 things:policyId.notfound) from a subject that may read only the attributes", async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const viewer = uniqueName('viewer');
+    const auth = await bearer(owner);
+    const policy = ownerPolicy(`local:${owner}`, {
+      VIEWER: { subjects: { [`local:${viewer}`]: { type: 't' } }, resources: { 'thing:/attributes': { grant: ['READ'], revoke: [] } } },
+    });
+    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, policy)).status).toBe(201);
+    expect((await putJson(gateway, `/api/2/things/${ns}:t`, auth, { policyId: `${ns}:p`, attributes: { room: 'hall' } })).status).toBe(201);
+    const own = await http(gateway, 'GET', `/api/2/things/${ns}:t/policyId`, { auth });
+    expect([own.status, own.json()]).toEqual([200, `${ns}:p`]);
+    const viewerAuth = await bearer(viewer);
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:t/attributes/room`, { auth: viewerAuth })).json()).toBe('hall');
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:t/policyId`, { auth: viewerAuth })).json()).toEqual({
+      status: 404,
+      error: 'things:policyId.notfound',
+      message: `The policy ID 'policyId' of the Thing with ID '${ns}:t' could not be found or the requester had insufficient permissions to access it.`,
+      description: 'Check the path of the requested resource and your permissions.',
+    });
+  });
+
+  it('answers 404 for the thing or policy itself when a part of a missing one is asked for', async () => {
+    const ns = uniqueNamespace();
+    const auth = await bearer(uniqueName('owner'));
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:none/attributes`, { auth })).json()).toMatchObject({
+      status: 404,
+      error: 'things:thing.notfound',
+      message: `The Thing with ID '${ns}:none' could not be found or requester had insufficient permissions to access it.`,
+    });
+    expect((await http(gateway, 'PUT', `/api/2/things/${ns}:none/attributes/a`, { auth, body: '1', headers: json })).json()).toMatchObject({
+      status: 404,
+      error: 'things:thing.notfound',
+    });
+    expect((await http(gateway, 'GET', `/api/2/policies/${ns}:none/entries/A`, { auth })).json()).toMatchObject({
+      status: 404,
+      error: 'policies:policy.notfound',
+      message: `The Policy with ID '${ns}:none' could not be found or requester had insufficient permissions to access it.`,
+    });
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:none`, { auth })).status).toBe(404);
+  });
+
+  it('checks policy parts on policy:/ and thing parts on thing:/ resources', async () => {
+    const ns = uniqueNamespace();
+    const admin = uniqueName('admin');
+    const user = uniqueName('user');
+    const adminAuth = await bearer(admin);
+    const userAuth = await bearer(user);
+    // The admin manages the policy but has no rights on the thing; the user the other way round.
+    const policy = {
+      entries: {
+        ADMIN: { subjects: { [`local:${admin}`]: { type: 't' } }, resources: { 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
+        USER: { subjects: { [`local:${user}`]: { type: 't' } }, resources: { 'thing:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
+      },
+    };
+    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, adminAuth, policy)).status).toBe(201);
+    expect((await putJson(gateway, `/api/2/things/${ns}:t`, userAuth, { policyId: `${ns}:p` })).status).toBe(201);
+
+    expect((await http(gateway, 'GET', `/api/2/policies/${ns}:p/entries/USER/subjects`, { auth: adminAuth })).json()).toEqual({
+      [`local:${user}`]: { type: 't' },
+    });
+    const added = await http(gateway, 'PUT', `/api/2/policies/${ns}:p/entries/USER/subjects/local:helper`, {
+      auth: adminAuth,
+      body: '{"type":"t"}',
+      headers: json,
+    });
+    expect(added.status).toBe(201);
+    expect((await http(gateway, 'GET', `/api/2/policies/${ns}:p/entries/USER/subjects`, { auth: userAuth })).json()).toMatchObject({
+      status: 404,
+      error: 'policies:policy.notfound',
+    });
+
+    expect((await http(gateway, 'PUT', `/api/2/things/${ns}:t/attributes/a`, { auth: userAuth, body: '1', headers: json })).status).toBe(201);
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:t/attributes`, { auth: userAuth })).json()).toEqual({ a: 1 });
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:t/attributes`, { auth: adminAuth })).json()).toMatchObject({
+      status: 404,
+      error: 'things:thing.notfound',
+    });
+  });
+
+  it('lets a subject with rights on one policy entry manage that entry only; the others do not exist for it', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const deviceAdmin = uniqueName('devadmin');
+    const auth = await bearer(owner);
+    const devices = {
+      subjects: { [`local:${deviceAdmin}`]: { type: 't' } },
+      resources: { 'policy:/entries/DEVICES': { grant: ['READ', 'WRITE'], revoke: [] }, 'message:/': { grant: ['WRITE'], revoke: [] } },
+    };
+    const policy = ownerPolicy(`local:${owner}`, { DEVICES: devices });
+    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, policy)).status).toBe(201);
+    const base = `/api/2/policies/${ns}:p/entries`;
+    const devAuth = await bearer(deviceAdmin);
+    expect((await http(gateway, 'GET', `${base}/DEVICES/resources`, { auth: devAuth })).json()).toEqual(devices.resources);
+    expect((await http(gateway, 'PUT', `${base}/DEVICES/subjects/local:sensor`, { auth: devAuth, body: '{"type":"device"}', headers: json })).status).toBe(201);
+    expect((await http(gateway, 'GET', `${base}/OWNER`, { auth: devAuth })).json()).toMatchObject({ status: 404, error: 'policies:entry.notfound' });
+    expect((await http(gateway, 'GET', `${base}/OWNER/subjects`, { auth: devAuth })).json()).toMatchObject({
+      status: 404,
+      error: 'policies:subjects.notfound',
+    });
+    const intrude = await http(gateway, 'PUT', `${base}/OWNER/subjects/local:sensor`, { auth: devAuth, body: '{"type":"device"}', headers: json });
+    expect(intrude.json()).toMatchObject({ status: 404, error: 'policies:subject.notfound' });
+    expect(Object.keys((await http(gateway, 'GET', `${base}/OWNER/subjects`, { auth })).json() as object)).toEqual([`local:${owner}`]);
+    expect(Object.keys((await http(gateway, 'GET', `${base}/DEVICES/subjects`, { auth })).json() as object).sort()).toEqual(
+      [`local:${deviceAdmin}`, 'local:sensor'].sort(),
+    );
+  });
+
+  it('adds a new policy entry (201), but not a subject or resource to an entry that does not exist (404 policies:entry.notfound)', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, ownerPolicy(`local:${owner}`))).status).toBe(201);
+    const base = `/api/2/policies/${ns}:p/entries`;
+    const entry = { subjects: { 'local:d': { type: 'device' } }, resources: { 'message:/': { grant: ['WRITE'], revoke: [] } } };
+    const created = await http(gateway, 'PUT', `${base}/NEW`, { auth, body: JSON.stringify(entry), headers: json });
+    expect(created.status).toBe(201);
+    expect(created.json()).toEqual(entry);
+    for (const [path, body, pointer] of [
+      ['/NOPE/subjects/local:d', '{"type":"device"}', 'entries/NOPE/subjects/local:d'],
+      ['/NOPE/resources/message:%2F', '{"grant":["WRITE"],"revoke":[]}', 'entries/NOPE/resources/message:/'],
+    ]) {
+      const res = await http(gateway, 'PUT', `${base}${path}`, { auth, body, headers: json });
+      expect({ path, body: res.json() }).toEqual({
+        path,
+        body: {
+          status: 404,
+          error: 'policies:entry.notfound',
+          message: `The policy entry '${pointer}' of the Policy with ID '${ns}:p' could not be found or the requester had insufficient permissions to access it.`,
+          description: 'Check the path of the requested resource and your permissions.',
+        },
+      });
+    }
+    expect(Object.keys((await http(gateway, 'GET', base, { auth })).json() as object).sort()).toEqual(['NEW', 'OWNER']);
+  });
+
+  it('answers a GET of a part with 304 when If-None-Match names its current revision', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    expect((await putJson(gateway, `/api/2/things/${ns}:t`, auth, { attributes: { a: 1 } })).status).toBe(201);
+    for (const path of [`/api/2/things/${ns}:t/attributes`, `/api/2/policies/${ns}:t/entries/DEFAULT`]) {
+      const read = await http(gateway, 'GET', path, { auth });
+      expect(read.status).toBe(200);
+      const etag = read.headers.get('etag')!;
+      const again = await http(gateway, 'GET', path, { auth, headers: { 'if-none-match': etag } });
+      expect({ path, status: again.status, etag: again.headers.get('etag') }).toEqual({ path, status: 304, etag });
+    }
+  });
+
+  it('moves a thing to another policy through its policyId (204) only where the caller may WRITE the thing', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    expect((await putJson(gateway, `/api/2/things/${ns}:t`, auth, {})).status).toBe(201);
+    expect((await putJson(gateway, `/api/2/policies/${ns}:mine`, auth, ownerPolicy(`local:${owner}`))).status).toBe(201);
+    const foreign = {
+      entries: {
+        ADMIN: { subjects: { 'local:someone-else': { type: 't' } }, resources: { 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
+        GUEST: { subjects: { [`local:${owner}`]: { type: 't' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] } } },
+      },
+    };
+    expect((await putJson(gateway, `/api/2/policies/${ns}:foreign`, await bearer('someone-else'), foreign)).status).toBe(201);
+    const path = `/api/2/things/${ns}:t/policyId`;
+    expect((await http(gateway, 'PUT', path, { auth, body: JSON.stringify(`${ns}:foreign`), headers: json })).json()).toMatchObject({
+      status: 403,
+      error: 'things:thing.notmodifiable',
+    });
+    expect((await http(gateway, 'GET', path, { auth })).json()).toBe(`${ns}:t`);
+    const moved = await http(gateway, 'PUT', path, { auth, body: JSON.stringify(`${ns}:mine`), headers: json });
+    expect(moved.status).toBe(204);
+    expect((await http(gateway, 'GET', path, { auth })).json()).toBe(`${ns}:mine`);
+  });
+
+  it('gives up with 412 after bounded retries when its change keeps losing the race on the revision', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    expect((await putJson(gateway, `/api/2/things/${ns}:t`, auth, {})).status).toBe(201);
+    // A stored item without a revision never matches the revision a change is conditioned on: every write conflicts.
+    const removeRevision = (table: 'things' | 'policies', key: Record<string, string>) =>
+      ddb().send(new UpdateCommand({ TableName: tableName(table), Key: key, UpdateExpression: 'REMOVE revision' }));
+    await removeRevision('things', { thingId: `${ns}:t` });
+    await removeRevision('policies', { policyId: `${ns}:t` });
+    expect((await http(gateway, 'PUT', `/api/2/things/${ns}:t/attributes/a`, { auth, body: '1', headers: json })).json()).toEqual({
+      status: 412,
+      error: 'things:precondition.failed',
+      message: `The Thing with ID '${ns}:t' was modified concurrently.`,
+      description: 'Read the Thing again and retry your change.',
+    });
+    expect(
+      (
+        await http(gateway, 'PUT', `/api/2/policies/${ns}:t/entries/X`, { auth, body: JSON.stringify(ownerPolicy('local:x').entries.OWNER), headers: json })
+      ).json(),
+    ).toMatchObject({
+      status: 412,
+      error: 'policies:precondition.failed',
+      message: `The Policy with ID '${ns}:t' was modified concurrently.`,
+    });
+  });
+});
+
+describe('whole things and policies: what is accepted, what is refused and why', () => {
+  const longKey = 'k'.repeat(150);
+
+  it.each([
+    ['a non-object body', [1], 'A thing must be a JSON object.'],
+    ['an unknown field', { colour: 'red' }, "Unknown field 'colour'."],
+    ['an unknown field with a long name (quoted shortened)', { [longKey]: 1 }, `Unknown field '${'k'.repeat(100)}'.`],
+    ['a body id that differs', { thingId: 'ns:other' }, "The thingId in the body does not match the one in the URL ('ns:ok')."],
+    ['a policyId that is not a string', { policyId: 7 }, "The 'policyId' must be a string."],
+    ['attributes that are not an object', { attributes: [1] }, "The 'attributes' must be a JSON object."],
+    ['features that are not an object', { features: 'on' }, "The 'features' must be a JSON object."],
+  ])('rejects a thing with %s, saying why (400 things:thing.invalid)', async (_n, body, description) => {
+    const res = await putJson(gateway, '/api/2/things/ns:ok', basic('ditto', 'ditto'), body);
+    expect(res.json()).toEqual({ status: 400, error: 'things:thing.invalid', message: 'The Thing is not valid.', description });
+  });
+
+  it("rejects a thing larger than Ditto's 100 kB limit (413 things:thing.toolarge) and stores nothing", async () => {
+    const ns = uniqueNamespace();
+    const auth = await bearer(uniqueName('owner'));
+    const res = await putJson(gateway, `/api/2/things/${ns}:big`, auth, { attributes: { blob: 'x'.repeat(100 * 1024) } });
+    expect(res.json()).toMatchObject({ status: 413, error: 'things:thing.toolarge' });
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:big`, { auth })).status).toBe(404);
+  });
+
+  it("accepts Ditto's thing fields: its own thingId and a definition", async () => {
+    const ns = uniqueNamespace();
+    const auth = await bearer(uniqueName('owner'));
+    const res = await putJson(gateway, `/api/2/things/${ns}:t`, auth, { thingId: `${ns}:t`, definition: 'com.acme:lamp:1.0.0', attributes: { a: 1 } });
+    expect(res.status).toBe(201);
+    expect(res.json()).toMatchObject({ thingId: `${ns}:t`, attributes: { a: 1 } });
+  });
+
+  it('returns all of a thing that has attributes and features', async () => {
+    const ns = uniqueNamespace();
+    const auth = await bearer(uniqueName('owner'));
+    const thing = { thingId: `${ns}:t`, policyId: `${ns}:t`, attributes: { a: 1 }, features: { f: { properties: { on: true } } } };
+    expect((await putJson(gateway, `/api/2/things/${ns}:t`, auth, { attributes: thing.attributes, features: thing.features })).json()).toEqual(thing);
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:t`, { auth })).json()).toEqual(thing);
+  });
+
+  it("refuses an inline _policy on an existing thing, pointing to the policy's own resource", async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    expect((await putJson(gateway, `/api/2/things/${ns}:t`, auth, {})).status).toBe(201);
+    expect((await putJson(gateway, `/api/2/things/${ns}:t`, auth, { _policy: ownerPolicy(`local:${owner}`) })).json()).toEqual({
+      status: 400,
+      error: 'things:thing.invalid',
+      message: 'The Thing is not valid.',
+      description: "'_policy' creates a thing's policy and is only accepted when the thing is created; change the policy at /api/2/policies/{policyId}.",
+    });
+  });
+
+  it('moves a thing to another policy by replacing it only when that policy exists and lets the caller WRITE the thing', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    expect((await putJson(gateway, `/api/2/things/${ns}:t`, auth, { attributes: { a: 1 } })).status).toBe(201);
+    const foreign = {
+      entries: {
+        ADMIN: { subjects: { 'local:someone-else': { type: 't' } }, resources: { 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
+        GUEST: { subjects: { [`local:${owner}`]: { type: 't' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] } } },
+      },
+    };
+    expect((await putJson(gateway, `/api/2/policies/${ns}:foreign`, await bearer('someone-else'), foreign)).status).toBe(201);
+    expect((await putJson(gateway, `/api/2/policies/${ns}:mine`, auth, ownerPolicy(`local:${owner}`))).status).toBe(201);
+    const path = `/api/2/things/${ns}:t`;
+    expect((await putJson(gateway, path, auth, { policyId: `${ns}:missing` })).json()).toEqual({
+      status: 400,
+      error: 'things:thing.invalid',
+      message: 'The Thing is not valid.',
+      description: `The policy '${ns}:missing' does not exist.`,
+    });
+    expect((await putJson(gateway, path, auth, { policyId: `${ns}:foreign` })).json()).toMatchObject({ status: 403, error: 'things:thing.notmodifiable' });
+    expect((await http(gateway, 'GET', path, { auth })).json()).toEqual({ thingId: `${ns}:t`, policyId: `${ns}:t`, attributes: { a: 1 } });
+    expect((await putJson(gateway, path, auth, { policyId: `${ns}:mine` })).status).toBe(204);
+    expect((await http(gateway, 'GET', path, { auth })).json()).toEqual({ thingId: `${ns}:t`, policyId: `${ns}:mine` });
+  });
+
+  it('creates a thing under a named policy only where the caller may WRITE things, and never adopts a taken id for an inline policy', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    const foreign = {
+      entries: {
+        ADMIN: { subjects: { 'local:someone-else': { type: 't' } }, resources: { 'policy:/': { grant: ['READ', 'WRITE'], revoke: [] } } },
+        GUEST: { subjects: { [`local:${owner}`]: { type: 't' } }, resources: { 'thing:/': { grant: ['READ'], revoke: [] } } },
+      },
+    };
+    expect((await putJson(gateway, `/api/2/policies/${ns}:foreign`, await bearer('someone-else'), foreign)).status).toBe(201);
+    expect((await putJson(gateway, `/api/2/things/${ns}:a`, auth, { policyId: `${ns}:foreign` })).json()).toMatchObject({
+      status: 403,
+      error: 'things:thing.notmodifiable',
+    });
+    expect((await putJson(gateway, `/api/2/policies/${ns}:mine`, auth, ownerPolicy(`local:${owner}`))).status).toBe(201);
+    const inline = ownerPolicy(`local:${owner}`);
+    expect((await putJson(gateway, `/api/2/things/${ns}:b`, auth, { policyId: `${ns}:mine`, _policy: inline })).json()).toEqual({
+      status: 400,
+      error: 'things:thing.notcreatable',
+      message: `The Thing with ID '${ns}:b' could not be created because creation of its implicit Policy ID '${ns}:mine' failed.`,
+      description: "If you want to use an existing Policy, specify it as 'policyId' in the Thing JSON you create.",
+    });
+    for (const id of ['a', 'b']) expect((await http(gateway, 'GET', `/api/2/things/${ns}:${id}`, { auth })).status).toBe(404);
+  });
+
+  it('lets a reader neither delete a thing nor its policy (403 notmodifiable), and hides a policy from a stranger who tries to replace it (404)', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const readerName = uniqueName('reader');
+    const auth = await bearer(owner);
+    const policy = ownerPolicy(`local:${owner}`, {
+      READER: {
+        subjects: { [`local:${readerName}`]: { type: 't' } },
+        resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'policy:/': { grant: ['READ'], revoke: [] } },
+      },
+    });
+    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, policy)).status).toBe(201);
+    expect((await putJson(gateway, `/api/2/things/${ns}:t`, auth, { policyId: `${ns}:p` })).status).toBe(201);
+    const reader = await bearer(readerName);
+    expect((await http(gateway, 'DELETE', `/api/2/things/${ns}:t`, { auth: reader })).json()).toMatchObject({
+      status: 403,
+      error: 'things:thing.notmodifiable',
+    });
+    expect((await http(gateway, 'DELETE', `/api/2/policies/${ns}:p`, { auth: reader })).json()).toMatchObject({
+      status: 403,
+      error: 'policies:policy.notmodifiable',
+    });
+    const stranger = await bearer(uniqueName('stranger'));
+    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, stranger, ownerPolicy('local:stranger'))).json()).toMatchObject({
+      status: 404,
+      error: 'policies:policy.notfound',
+    });
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:t`, { auth })).status).toBe(200);
+    expect((await http(gateway, 'GET', `/api/2/policies/${ns}:p`, { auth })).json()).toEqual({ policyId: `${ns}:p`, ...policy });
+  });
+
+  it('answers a GET of a policy with 304 when If-None-Match names its current revision', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, ownerPolicy(`local:${owner}`))).status).toBe(201);
+    const res = await http(gateway, 'GET', `/api/2/policies/${ns}:p`, { auth, headers: { 'if-none-match': '"rev:1"' } });
+    expect([res.status, res.headers.get('etag')]).toEqual([304, '"rev:1"']);
   });
 });
