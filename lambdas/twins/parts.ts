@@ -44,11 +44,11 @@ function partName(part: Part, missingEntry = false): { code: string; label: stri
     if (p[0] === 'policyId') return { code: 'things:policyId', label: 'policy ID' };
     if (p[0] === 'attributes') return p.length === 1 ? { code: 'things:attributes', label: 'attributes' } : { code: 'things:attribute', label: 'attribute' };
     if (p.length === 1) return { code: 'things:features', label: 'features' };
-    if (p.length === 2) return { code: 'things:feature', label: 'feature' };
     if (p[2] === 'properties')
       return p.length === 3
         ? { code: 'things:feature.properties', label: 'feature properties' }
         : { code: 'things:feature.property', label: 'feature property' };
+    // features/{id} itself, and any other part of a feature (desiredProperties, definition).
     return { code: 'things:feature', label: 'feature' };
   }
   if (p.length <= 2 || missingEntry) return { code: 'policies:entry', label: 'policy entry' };
@@ -149,7 +149,8 @@ export async function changePart(
 ): Promise<{ created: boolean; revision: number }> {
   for (let attempt = 1; ; attempt++) {
     const loaded = await load(part, subjects);
-    if (part.entity === 'policy' && part.pointer.length > 3 && valueAt(loaded.body, part.pointer.slice(0, 2)) === undefined)
+    // As Ditto: subjects or resources of an entry that does not exist are not found as that entry (the entry itself may be created).
+    if (part.entity === 'policy' && part.pointer.length > 2 && valueAt(loaded.body, part.pointer.slice(0, 2)) === undefined)
       throw new PartNotFoundError(part, true);
     const before = valueAt(loaded.body, part.pointer);
     if (!loaded.may('WRITE')) {
@@ -162,9 +163,8 @@ export async function changePart(
     const next = withValueAt(loaded.body, part.pointer, value);
     try {
       const revision = await write(part, next, loaded.record.revision, loaded.record, subjects);
-      // As Ditto: a thing's policyId is always replaced (204), never created.
-      const isPolicyId = part.entity === 'thing' && part.pointer[0] === 'policyId';
-      return { created: before === undefined && !isPolicyId, revision };
+      // A thing always has a policyId, so a PUT of it is a replace (204), never a creation, as in Ditto.
+      return { created: before === undefined, revision };
     } catch (e) {
       // Someone changed another part meanwhile: apply this change to their revision.
       if (!(e instanceof RevisionConflictError)) throw e;

@@ -616,7 +616,7 @@ describe('sub-resources: permissions, ids and conditions', () => {
     );
   });
 
-  it('adds a new policy entry (201), but not a subject or resource to an entry that does not exist (404 policies:entry.notfound)', async () => {
+  it('adds a new policy entry (201), but neither changes nor deletes subjects or resources of an entry that does not exist (404 policies:entry.notfound)', async () => {
     const ns = uniqueNamespace();
     const owner = uniqueName('owner');
     const auth = await bearer(owner);
@@ -626,12 +626,16 @@ describe('sub-resources: permissions, ids and conditions', () => {
     const created = await http(gateway, 'PUT', `${base}/NEW`, { auth, body: JSON.stringify(entry), headers: json });
     expect(created.status).toBe(201);
     expect(created.json()).toEqual(entry);
-    for (const [path, body, pointer] of [
-      ['/NOPE/subjects/local:d', '{"type":"device"}', 'entries/NOPE/subjects/local:d'],
-      ['/NOPE/resources/message:%2F', '{"grant":["WRITE"],"revoke":[]}', 'entries/NOPE/resources/message:/'],
-    ]) {
-      const res = await http(gateway, 'PUT', `${base}${path}`, { auth, body, headers: json });
-      expect({ path, body: res.json() }).toEqual({
+    for (const [method, path, body, pointer] of [
+      ['PUT', '/NOPE/subjects/local:d', '{"type":"device"}', 'entries/NOPE/subjects/local:d'],
+      ['PUT', '/NOPE/resources/message:%2F', '{"grant":["WRITE"],"revoke":[]}', 'entries/NOPE/resources/message:/'],
+      ['PUT', '/NOPE/subjects', '{"local:d":{"type":"device"}}', 'entries/NOPE/subjects'],
+      ['DELETE', '/NOPE/subjects', undefined, 'entries/NOPE/subjects'],
+      ['DELETE', '/NOPE/resources/message:%2F', undefined, 'entries/NOPE/resources/message:/'],
+    ] as const) {
+      const res = await http(gateway, method, `${base}${path}`, { auth, ...(body === undefined ? {} : { body, headers: json }) });
+      expect({ method, path, body: res.json() }).toEqual({
+        method,
         path,
         body: {
           status: 404,
@@ -853,5 +857,31 @@ describe('whole things and policies: what is accepted, what is refused and why',
     expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, ownerPolicy(`local:${owner}`))).status).toBe(201);
     const res = await http(gateway, 'GET', `/api/2/policies/${ns}:p`, { auth, headers: { 'if-none-match': '"rev:1"' } });
     expect([res.status, res.headers.get('etag')]).toEqual([304, '"rev:1"']);
+  });
+});
+
+describe('racing creations of one thing', () => {
+  it('leaves no orphan policy behind for the creations that lost, and never deletes a named policy', async () => {
+    const ns = uniqueNamespace();
+    const owner = uniqueName('owner');
+    const auth = await bearer(owner);
+    const inline = ownerPolicy(`local:${owner}`);
+    // Each creation brings its own inline policy under its own id; one thing id for all.
+    const racers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => putJson(gateway, `/api/2/things/${ns}:t`, auth, { policyId: `${ns}:p${i}`, _policy: inline })),
+    );
+    const statuses = racers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    const winner = statuses.indexOf(201);
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:t/policyId`, { auth })).json()).toBe(`${ns}:p${winner}`);
+    const policies = await Promise.all(racers.map((_, i) => http(gateway, 'GET', `/api/2/policies/${ns}:p${i}`, { auth })));
+    expect(policies.map((p) => p.status)).toEqual(statuses.map((s) => (s === 201 ? 200 : 404)));
+
+    // Creations naming one existing policy: the losers must not take that policy with them.
+    expect((await putJson(gateway, `/api/2/policies/${ns}:shared`, auth, inline)).status).toBe(201);
+    const named = await Promise.all(Array.from({ length: 8 }, () => putJson(gateway, `/api/2/things/${ns}:u`, auth, { policyId: `${ns}:shared` })));
+    expect(named.filter((r) => r.status === 201)).toHaveLength(1);
+    expect((await http(gateway, 'GET', `/api/2/policies/${ns}:shared`, { auth })).status).toBe(200);
+    expect((await http(gateway, 'GET', `/api/2/things/${ns}:u`, { auth })).status).toBe(200);
   });
 });
