@@ -516,6 +516,111 @@ describe('When configuration is given', () => {
   });
 });
 
+describe('When configuration is given, each setting reaches exactly where it belongs', () => {
+  const bare = { 'aws:cdk:bundling-stacks': [] };
+  const construct = (props: Partial<ConstructorParameters<typeof MessagingStack>[2]>) =>
+    new MessagingStack(testApp({ context: bare }), 'Checked', { issuers: [ISSUER], ...props });
+  const envOf = (t: Template, prefix: string) =>
+    Object.entries(handlerFunctions(t)).find(([id]) => id.startsWith(prefix))![1].Properties.Environment.Variables as Record<string, unknown>;
+
+  it('accepts an HTTP timeout of 1 to 29 s and refuses 0 and 30, before building anything', () => {
+    expect(() => construct({ maxHttpTimeoutSeconds: 1 })).not.toThrow();
+    for (const bad of [0, 30])
+      expect(() => construct({ maxHttpTimeoutSeconds: bad })).toThrow(
+        `maxHttpTimeoutSeconds must be 1..29 (API Gateway HTTP integrations end at 30 s), got ${bad}.`,
+      );
+  });
+
+  it('gives the HTTP function one second more than the longest wait, whatever that is', () => {
+    const t = synth({ maxHttpTimeoutSeconds: 20 });
+    expect(Object.entries(handlerFunctions(t)).find(([id]) => id.startsWith('HttpApiHandler'))![1].Properties.Timeout).toBe(21);
+  });
+
+  it('tells every function its tables, the cache window (2 s by default) and nothing that was not configured', () => {
+    const t = synth();
+    const tableRefs = Object.fromEntries(
+      Object.entries(t.findResources('AWS::DynamoDB::Table')).map(([id, table]) => [table.Properties.KeySchema[0].AttributeName as string, id]),
+    );
+    for (const [name, fn] of Object.entries(handlerFunctions(t))) {
+      const env = fn.Properties.Environment.Variables;
+      for (const schema of Object.values(TABLES) as TableSchema[]) {
+        expect([name, schema.envName, env[schema.envName]]).toEqual([name, schema.envName, { Ref: tableRefs[schema.partitionKey.name] }]);
+      }
+      expect(env.CACHE_TTL_MS).toBe('2000');
+      for (const unset of ['WITHHELD_HEADERS', 'ENTITY_CREATION', 'DEV_BASIC_USERS']) expect([name, unset, env[unset]]).toEqual([name, unset, undefined]);
+    }
+  });
+
+  it('passes lists joined by commas, and leaves an empty list out rather than passing an empty value', () => {
+    const t = synth({
+      devopsSubjects: ['cognito:admin', 'cognito:ops'],
+      targetAllowedNetworks: ['10.1.0.0/16', '10.2.0.0/16'],
+      withheldHeaders: ['x-api-key', 'x-secret'],
+      entityCreation: { grant: [{ namespaces: ['org.example'] }], revoke: [] },
+      cacheTtlMs: 500,
+    });
+    expect(envOf(t, 'HttpApiHandler')).toMatchObject({
+      DEVOPS_SUBJECTS: 'cognito:admin,cognito:ops',
+      TARGET_ALLOWED_NETWORKS: '10.1.0.0/16,10.2.0.0/16',
+      WITHHELD_HEADERS: 'x-api-key,x-secret',
+      ENTITY_CREATION: JSON.stringify({ grant: [{ namespaces: ['org.example'] }], revoke: [] }),
+      CACHE_TTL_MS: '500',
+    });
+    expect(envOf(t, 'FanOut').WITHHELD_HEADERS).toBe('x-api-key,x-secret');
+    const empty = synth({ devopsSubjects: [], targetAllowedNetworks: [], withheldHeaders: [] });
+    for (const [name, fn] of Object.entries(handlerFunctions(empty))) {
+      for (const unset of ['DEVOPS_SUBJECTS', 'TARGET_ALLOWED_NETWORKS', 'WITHHELD_HEADERS'])
+        expect([name, unset, fn.Properties.Environment.Variables[unset]]).toEqual([name, unset, undefined]);
+    }
+  });
+
+  it('names only the configured issuers to the functions that check tokens when there is no Cognito pool', () => {
+    const t = synth();
+    expect(envOf(t, 'HttpApiHandler').AUTH_ISSUERS).toBe(JSON.stringify([ISSUER]));
+    expect(envOf(t, 'WsAuthorizer').AUTH_ISSUERS).toBe(JSON.stringify([ISSUER]));
+    expect(envOf(t, 'FanOut').AUTH_ISSUERS).toBeUndefined();
+  });
+
+  it("refuses an identity other than 'cognito'", () => {
+    expect(() => construct({ identity: 'auth0' as 'cognito' })).toThrow("identity must be 'cognito' (or unset), got 'auth0'.");
+  });
+
+  it("keeps logs for one of CloudWatch's retention periods and refuses any other, listing the valid ones", () => {
+    synth({ logRetentionDays: 7 }).hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+    expect(() => construct({ logRetentionDays: 8 })).toThrow(
+      /^logRetentionDays must be one of CloudWatch's values \(1, 3, 5, 7, 14, 30, 60, 90, .*\), got 8\.$/,
+    );
+  });
+
+  it('warns about a missing issuer only when nothing at all can authenticate, with an id the warning can be acknowledged by', () => {
+    const warned = (props: Partial<ConstructorParameters<typeof MessagingStack>[2]>) =>
+      Annotations.fromStack(construct(props))
+        .findWarning('*', Match.stringLikeRegexp('No OIDC issuer'))
+        .map((w) => String(w.entry.data));
+    expect(warned({ issuers: [] })).toEqual([expect.stringContaining('[ack: ditto:no-issuers]')]);
+    expect(warned({ issuers: [{ ...ISSUER, audience: 'router' }] })).toEqual([]);
+    expect(warned({ issuers: [], devBasicUsers: 'ditto:ditto' })).toEqual([]);
+    expect(warned({ issuers: [], identity: 'cognito' })).toEqual([]);
+    const audience = Annotations.fromStack(construct({ issuers: [ISSUER] })).findWarning('*', Match.stringLikeRegexp('no .audience'));
+    expect(audience.map((w) => String(w.entry.data))).toEqual([expect.stringContaining('[ack: ditto:issuer-without-audience]')]);
+  });
+
+  it('sweeps expired connections every minute without retrying a failed sweep (the next one comes within the minute), and describes every output', () => {
+    const t = synth();
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Description: Match.stringLikeRegexp('token has expired'),
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+    const plain = synth({ frontDoor: false, identity: 'cognito' });
+    expect(Object.keys(plain.findOutputs('*')).sort()).toEqual(['DashboardUrl', 'HttpUrl', 'UserPoolClientId', 'UserPoolId', 'WebSocketUrl']);
+    for (const [name, output] of [...Object.entries(t.findOutputs('*')), ...Object.entries(plain.findOutputs('*'))])
+      expect([name, typeof output.Description, output.Description.length > 10]).toEqual([name, 'string', true]);
+    const dashboard = JSON.stringify(t.findOutputs('DashboardUrl').DashboardUrl.Value);
+    expect(dashboard).toMatch(/console\.aws\.amazon\.com\/cloudwatch\/home\?region=.*#dashboards:name=/);
+  });
+});
+
 describe('When clients come through the front door (CloudFront)', () => {
   const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
   const ALL_VIEWER_EXCEPT_HOST = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
