@@ -4,7 +4,8 @@
  * definition; mutants that do not compile, error at run time or are disabled are not valid.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, matchesGlob } from 'node:path';
+import CHUNKS from '../stryker.chunks.json';
 
 interface Tally {
   detected: number;
@@ -38,10 +39,22 @@ const chunks = existsSync(REPORTS)
       .filter((c) => existsSync(reportOf(c)))
       .sort((a, b) => statSync(reportOf(a)).mtimeMs - statSync(reportOf(b)).mtimeMs)
   : [];
+/**
+ * Whether a report measured this file: its chunk's `mutate` patterns name it (reports/mutation/lib-<file>/ hold runs of
+ * the lib chunk narrowed to one file). A report also carries the earlier results of files outside the run (Stryker's
+ * incremental file keeps them), which must not replace a newer measurement by another chunk.
+ */
+function measures(dir: string, file: string): boolean {
+  const chunk = dir.startsWith('lib-') ? 'lib' : dir;
+  const patterns = (CHUNKS as Record<string, { mutate: string[] }>)[chunk]?.mutate ?? ['**'];
+  const included = patterns.filter((p) => !p.startsWith('!')).some((p) => matchesGlob(file, p));
+  return included && !patterns.filter((p) => p.startsWith('!')).some((p) => matchesGlob(file, p.slice(1)));
+}
+
 const byFile = new Map<string, Tally>();
 for (const chunk of chunks) {
   const report = JSON.parse(readFileSync(reportOf(chunk), 'utf8')) as { files: Record<string, { mutants: { status: string }[] }> };
-  for (const [file, { mutants }] of Object.entries(report.files)) byFile.set(file, tallyOf(mutants.map((m) => m.status)));
+  for (const [file, { mutants }] of Object.entries(report.files)) if (measures(chunk, file)) byFile.set(file, tallyOf(mutants.map((m) => m.status)));
 }
 const byFolder = new Map<string, Tally>();
 for (const [file, t] of byFile) byFolder.set(folderOf(file), add(byFolder.get(folderOf(file)) ?? tallyOf([]), t));
