@@ -581,6 +581,34 @@ describe('When configuration is given, each setting reaches exactly where it bel
     expect(envOf(t, 'FanOut').AUTH_ISSUERS).toBeUndefined();
   });
 
+  it("runs each handler from its bundle's handler export, with 512 MB and logs kept 30 days unless told otherwise, each in a log group of its own", () => {
+    for (const [props, memory, days] of [
+      [{}, 512, 30],
+      [{ lambdaMemoryMb: 1024, logRetentionDays: 7 }, 1024, 7],
+    ] as const) {
+      const t = synth(props);
+      const groups = t.findResources('AWS::Logs::LogGroup');
+      for (const [name, fn] of Object.entries(handlerFunctions(t))) {
+        const group = groups[fn.Properties.LoggingConfig.LogGroup.Ref];
+        expect([name, fn.Properties.Handler, fn.Properties.MemorySize, group?.Properties.RetentionInDays]).toEqual([name, 'index.handler', memory, days]);
+      }
+    }
+  });
+
+  it('gives the Cognito pool strong passwords, no self sign-up and no OAuth flows; its client hides whether a user exists', () => {
+    const t = synth({ identity: 'cognito' });
+    t.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      Policies: { PasswordPolicy: { MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true } },
+    });
+    t.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_PASSWORD_AUTH']),
+      GenerateSecret: false,
+      PreventUserExistenceErrors: 'ENABLED',
+      AllowedOAuthFlowsUserPoolClient: false,
+    });
+  });
+
   it("refuses an identity other than 'cognito'", () => {
     expect(() => construct({ identity: 'auth0' as 'cognito' })).toThrow("identity must be 'cognito' (or unset), got 'auth0'.");
   });
