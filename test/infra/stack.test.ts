@@ -887,6 +887,43 @@ describe('When it comes to operating it', () => {
     for (const a of all) expect(a.TreatMissingData).toBe('notBreaching');
   });
 
+  it('graphs each router metric from every handler that records it (the sum of their series)', () => {
+    const joined = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody['Fn::Join'][1] as unknown[];
+    const body = joined.map((part) => (typeof part === 'string' ? part : '<token>')).join('');
+    const graphed = (metric: string, handler: string, transport: string) =>
+      body.includes(`"${metric}","handler","${handler}","service","ditto-live-router","transport","${transport}"`);
+    const routing: [string, string][] = [
+      ['http-api', 'http'],
+      ['ws-default', 'websocket'],
+    ];
+    for (const [metric, sources] of [
+      ['MessagesSent', routing],
+      ['RecipientsPerMessage', routing],
+      ['Deliveries', [...routing, ['fanout', 'queue']]],
+      ['FanOutBatchesQueued', routing],
+      ['TargetPushesQueued', routing],
+      ['TargetDeliveries', [['target-push', 'queue']]],
+      ['TargetFailures', [['target-push', 'queue']]],
+      ['TargetLatency', [['target-push', 'queue']]],
+    ] as [string, [string, string][]][]) {
+      for (const [handler, transport] of sources) expect([metric, handler, graphed(metric, handler, transport)]).toEqual([metric, handler, true]);
+    }
+  });
+
+  it("sums each table's read and write throttle events per 5 minutes, a side without data counted as 0", () => {
+    const throttles = alarms().filter((a) => JSON.stringify(a.Metrics ?? []).includes('WriteThrottleEvents'));
+    expect(throttles).toHaveLength(6);
+    for (const a of throttles) {
+      const stats = a.Metrics.filter((m: any) => m.MetricStat);
+      const idOf = (name: string) => stats.find((m: any) => m.MetricStat.Metric.MetricName === name)?.Id;
+      expect(a.Metrics.find((m: any) => m.Expression).Expression).toBe(`FILL(${idOf('ReadThrottleEvents')}, 0) + FILL(${idOf('WriteThrottleEvents')}, 0)`);
+      expect(stats.map((m: any) => [m.MetricStat.Metric.Namespace, m.MetricStat.Stat, m.MetricStat.Period])).toEqual([
+        ['AWS/DynamoDB', 'Sum', 300],
+        ['AWS/DynamoDB', 'Sum', 300],
+      ]);
+    }
+  });
+
   it('mails alarms only when alarmEmail is given', () => {
     expect(alarms().every((a) => a.AlarmActions === undefined)).toBe(true);
     const mailed = synth({ alarmEmail: 'oncall@example.com' });
