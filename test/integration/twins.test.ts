@@ -440,23 +440,24 @@ describe("a missing part answers 404 with Ditto's error code and text for that k
   });
 });
 
+/** Policy `${ns}:p` of a fresh owner, with a subject that may READ the whole thing and policy but WRITE nothing. */
+async function readerSetup(): Promise<{ ns: string; owner: string; auth: string; reader: string; policy: ReturnType<typeof ownerPolicy> }> {
+  const ns = uniqueNamespace();
+  const owner = uniqueName('owner');
+  const readerName = uniqueName('reader');
+  const auth = await bearer(owner);
+  const policy = ownerPolicy(`local:${owner}`, {
+    READER: {
+      subjects: { [`local:${readerName}`]: { type: 't' } },
+      resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'policy:/': { grant: ['READ'], revoke: [] } },
+    },
+  });
+  expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, policy)).status).toBe(201);
+  return { ns, owner, auth, reader: await bearer(readerName), policy };
+}
+
 describe("a part that may not be changed answers 403 with Ditto's error code and text for that kind of part", () => {
   type Case = readonly [path: string, body: string, code: string, label: string, pointer: string];
-  /** A subject that may READ the whole thing and policy but WRITE nothing. */
-  async function readerSetup(): Promise<{ ns: string; owner: string; auth: string; reader: string }> {
-    const ns = uniqueNamespace();
-    const owner = uniqueName('owner');
-    const readerName = uniqueName('reader');
-    const auth = await bearer(owner);
-    const policy = ownerPolicy(`local:${owner}`, {
-      READER: {
-        subjects: { [`local:${readerName}`]: { type: 't' } },
-        resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'policy:/': { grant: ['READ'], revoke: [] } },
-      },
-    });
-    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, policy)).status).toBe(201);
-    return { ns, owner, auth, reader: await bearer(readerName) };
-  }
   /** PUTs each path below `base` and expects Ditto's not-modifiable error for that part of `entity`. */
   async function expectNotModifiable(base: string, auth: string, entity: string, cases: readonly Case[]): Promise<void> {
     for (const [path, body, code, label, pointer] of cases) {
@@ -820,19 +821,8 @@ describe('whole things and policies: what is accepted, what is refused and why',
   });
 
   it('lets a reader neither delete a thing nor its policy (403 notmodifiable), and hides a policy from a stranger who tries to replace it (404)', async () => {
-    const ns = uniqueNamespace();
-    const owner = uniqueName('owner');
-    const readerName = uniqueName('reader');
-    const auth = await bearer(owner);
-    const policy = ownerPolicy(`local:${owner}`, {
-      READER: {
-        subjects: { [`local:${readerName}`]: { type: 't' } },
-        resources: { 'thing:/': { grant: ['READ'], revoke: [] }, 'policy:/': { grant: ['READ'], revoke: [] } },
-      },
-    });
-    expect((await putJson(gateway, `/api/2/policies/${ns}:p`, auth, policy)).status).toBe(201);
+    const { ns, auth, reader, policy } = await readerSetup();
     expect((await putJson(gateway, `/api/2/things/${ns}:t`, auth, { policyId: `${ns}:p` })).status).toBe(201);
-    const reader = await bearer(readerName);
     expect((await http(gateway, 'DELETE', `/api/2/things/${ns}:t`, { auth: reader })).json()).toMatchObject({
       status: 403,
       error: 'things:thing.notmodifiable',
